@@ -1,0 +1,615 @@
+//! Targets and settings: read from TOML (or the built-in default), checked, defaults applied at the end.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use regex::Regex;
+use scraper::Selector;
+use serde::Deserialize;
+use serde_spanned::Spanned;
+use sha2::{Digest, Sha256};
+use url::Url;
+
+use crate::error::ConfigError;
+
+/// The shipped `policy-watch.toml`, which is also the built-in default.
+pub const DEFAULT_CONFIG: &str = include_str!("../policy-watch.toml");
+
+/// The file name looked up in the current directory when no `--config` is given.
+pub const CONFIG_FILE_NAME: &str = "policy-watch.toml";
+
+/// Content roots tried in order when a target names no `select`.
+pub const DEFAULT_SELECT: &[&str] = &[
+    "[data-content-ref-root]",
+    "main",
+    "article",
+    "[role=main]",
+    "body",
+];
+
+/// Elements that never count as content, whatever the target says.
+pub const BUILTIN_REMOVE: &[&str] = &[
+    "script",
+    "style",
+    "noscript",
+    "template",
+    "svg",
+    "iframe",
+    "nav",
+    ".sr-only",
+    ".visually-hidden",
+    "[hidden]",
+    "[aria-hidden=true]",
+];
+
+/// Relative dates ("Last updated 1 year ago", "Zuletzt aktualisiert vor 3 Tagen") change with time,
+/// not with the policy: blocks that are only such a line are ignored.
+pub const BUILTIN_IGNORE: &[&str] = &[
+    r"(?i)^(last\s+)?(updated|modified|edited|changed)\b.{0,40}\b(\d+|an?|one|few)\s+(seconds?|minutes?|hours?|days?|weeks?|months?|years?)\s+ago\.?$",
+    r"(?i)^(last\s+)?(updated|modified|edited|changed)\s+(just now|today|yesterday)\.?$",
+    r"(?i)^(zuletzt\s+)?(aktualisiert|geändert|bearbeitet)\b.{0,40}\bvor\s+(\d+|einem|einer|eins|wenigen)\s+(sekunden?|minuten?|stunden?|tag(en)?|wochen?|monat(en)?|jahr(en)?)\.?$",
+    r"(?i)^(zuletzt\s+)?(aktualisiert|geändert|bearbeitet)\s+(gerade eben|heute|gestern)\.?$",
+];
+
+/// The whole configuration, defaults applied.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where the config came from (a file path, or `<built-in>`).
+    pub source: String,
+    pub snapshot_dir: PathBuf,
+    pub http: HttpSettings,
+    pub links: LinkSettings,
+    pub targets: Vec<Target>,
+}
+
+/// HTTP settings for fetching pages.
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    pub user_agent: String,
+    pub timeout: Duration,
+    pub retries: u32,
+    pub max_body_bytes: u64,
+    /// Requests in flight at once over all hosts.
+    pub max_concurrency: usize,
+    /// Requests in flight at once to one host.
+    pub per_host: usize,
+    /// First pause between retries; it doubles on every retry.
+    pub backoff: Duration,
+}
+
+/// Settings of the link check.
+#[derive(Debug, Clone)]
+pub struct LinkSettings {
+    pub exclude: Vec<Regex>,
+    pub timeout: Duration,
+    pub retries: u32,
+    pub max_concurrency: usize,
+    pub per_host: usize,
+    /// Status codes that count as fine besides 2xx.
+    pub accept: Vec<u16>,
+}
+
+/// One watched page.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub id: String,
+    pub name: String,
+    pub url: Url,
+    /// Content roots, first match wins.
+    pub select: Vec<String>,
+    /// Removals: the built-in ones plus the target's.
+    pub remove: Vec<String>,
+    /// Ignore patterns: the built-in ones plus the target's.
+    pub ignore: Vec<Regex>,
+    pub check_links: bool,
+    pub languages: Vec<String>,
+}
+
+impl Target {
+    /// A hash of everything that decides how this target's HTML becomes blocks.
+    /// When it changes, the stored raw HTML is re-extracted to make a new baseline.
+    pub fn rules_hash(&self) -> String {
+        let mut h = Sha256::new();
+        h.update(crate::extract::EXTRACTOR_VERSION.to_le_bytes());
+        for part in [&self.select, &self.remove] {
+            for s in part {
+                h.update(s.as_bytes());
+                h.update([0]);
+            }
+            h.update([1]);
+        }
+        for r in &self.ignore {
+            h.update(r.as_str().as_bytes());
+            h.update([0]);
+        }
+        format!("sha256:{}", hex(&h.finalize()))
+    }
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+// ---- the file format -------------------------------------------------------
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    snapshot_dir: Option<Spanned<String>>,
+    http: Option<FileHttp>,
+    links: Option<FileLinks>,
+    #[serde(default, rename = "target")]
+    targets: Vec<FileTarget>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileHttp {
+    user_agent: Option<String>,
+    timeout_secs: Option<Spanned<u64>>,
+    retries: Option<u32>,
+    max_body_bytes: Option<Spanned<u64>>,
+    max_concurrency: Option<Spanned<usize>>,
+    per_host: Option<Spanned<usize>>,
+    backoff_ms: Option<u64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileLinks {
+    exclude: Option<Vec<Spanned<String>>>,
+    timeout_secs: Option<Spanned<u64>>,
+    retries: Option<u32>,
+    max_concurrency: Option<Spanned<usize>>,
+    per_host: Option<Spanned<usize>>,
+    accept: Option<Vec<u16>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileTarget {
+    id: Spanned<String>,
+    name: String,
+    url: Spanned<String>,
+    select: Option<Vec<Spanned<String>>>,
+    remove: Option<Vec<Spanned<String>>>,
+    ignore: Option<Vec<Spanned<String>>>,
+    check_links: Option<bool>,
+    languages: Option<Vec<Spanned<String>>>,
+}
+
+/// Languages the bilingual checks know.
+pub const KNOWN_LANGUAGES: &[&str] = &["en", "de"];
+
+impl Config {
+    /// Config as DESIGN.md orders it: `--config PATH`; else `policy-watch.toml` in the
+    /// current directory if it exists; else the built-in default.
+    pub fn discover(explicit: Option<&Path>) -> Result<Config, ConfigError> {
+        if let Some(path) = explicit {
+            return Config::load(path);
+        }
+        let local = Path::new(CONFIG_FILE_NAME);
+        if local.is_file() {
+            return Config::load(local);
+        }
+        Config::builtin()
+    }
+
+    /// The built-in default (the shipped `policy-watch.toml`); snapshots go to `./snapshots`.
+    pub fn builtin() -> Result<Config, ConfigError> {
+        Config::parse(DEFAULT_CONFIG, "<built-in>", Path::new("."))
+    }
+
+    /// Reads and checks a config file; relative paths in it are relative to its folder.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let base = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        Config::parse(&text, &path.display().to_string(), base)
+    }
+
+    /// Parses config text. `source` names it in errors; `base` resolves relative paths.
+    pub fn parse(text: &str, source: &str, base: &Path) -> Result<Config, ConfigError> {
+        let at = |span: std::ops::Range<usize>, key: &str, message: String, help: &str| {
+            ConfigError::Invalid {
+                file: source.to_string(),
+                line: line_of(text, span.start),
+                key: key.to_string(),
+                message,
+                help: help.to_string(),
+            }
+        };
+        let file: FileConfig = toml::from_str(text).map_err(|e| {
+            let line = e.span().map(|s| line_of(text, s.start)).unwrap_or(0);
+            ConfigError::Syntax {
+                file: source.to_string(),
+                line,
+                message: e.message().to_string(),
+            }
+        })?;
+
+        let snapshot_dir = match &file.snapshot_dir {
+            Some(d) if d.get_ref().trim().is_empty() => {
+                return Err(at(
+                    d.span(),
+                    "snapshot_dir",
+                    "is empty".into(),
+                    "name a folder, e.g. snapshot_dir = \"snapshots\"",
+                ))
+            }
+            Some(d) => base.join(d.get_ref()),
+            None => base.join("snapshots"),
+        };
+
+        let http = {
+            let h = file.http.as_ref();
+            let positive = |v: &Option<Spanned<u64>>, key: &str, default: u64| match v {
+                Some(s) if *s.get_ref() == 0 => Err(at(
+                    s.span(),
+                    key,
+                    "must be greater than 0".into(),
+                    "give a positive number",
+                )),
+                Some(s) => Ok(*s.get_ref()),
+                None => Ok(default),
+            };
+            let positive_usize = |v: &Option<Spanned<usize>>, key: &str, default: usize| match v {
+                Some(s) if *s.get_ref() == 0 => Err(at(
+                    s.span(),
+                    key,
+                    "must be greater than 0".into(),
+                    "give a positive number",
+                )),
+                Some(s) => Ok(*s.get_ref()),
+                None => Ok(default),
+            };
+            HttpSettings {
+                user_agent: h
+                    .and_then(|h| h.user_agent.clone())
+                    .unwrap_or_else(default_user_agent),
+                timeout: Duration::from_secs(positive(
+                    &h.and_then(|h| h.timeout_secs.clone()),
+                    "http.timeout_secs",
+                    30,
+                )?),
+                retries: h.and_then(|h| h.retries).unwrap_or(2),
+                max_body_bytes: positive(
+                    &h.and_then(|h| h.max_body_bytes.clone()),
+                    "http.max_body_bytes",
+                    10_000_000,
+                )?,
+                max_concurrency: positive_usize(
+                    &h.and_then(|h| h.max_concurrency.clone()),
+                    "http.max_concurrency",
+                    32,
+                )?,
+                per_host: positive_usize(&h.and_then(|h| h.per_host.clone()), "http.per_host", 4)?,
+                backoff: Duration::from_millis(h.and_then(|h| h.backoff_ms).unwrap_or(500)),
+            }
+        };
+
+        let links = {
+            let l = file.links.as_ref();
+            let mut exclude = Vec::new();
+            for pat in l.and_then(|l| l.exclude.as_ref()).into_iter().flatten() {
+                exclude.push(Regex::new(pat.get_ref()).map_err(|e| {
+                    at(
+                        pat.span(),
+                        "links.exclude",
+                        format!("`{}` is not a valid regex: {e}", pat.get_ref()),
+                        "write a Rust regex (https://docs.rs/regex), e.g. \"^https://example\\\\.com/\"",
+                    )
+                })?);
+            }
+            let nonzero = |v: Option<&Spanned<usize>>, key: &str, default: usize| match v {
+                Some(s) if *s.get_ref() == 0 => Err(at(
+                    s.span(),
+                    key,
+                    "must be greater than 0".into(),
+                    "give a positive number",
+                )),
+                Some(s) => Ok(*s.get_ref()),
+                None => Ok(default),
+            };
+            let timeout = match l.and_then(|l| l.timeout_secs.as_ref()) {
+                Some(s) if *s.get_ref() == 0 => {
+                    return Err(at(
+                        s.span(),
+                        "links.timeout_secs",
+                        "must be greater than 0".into(),
+                        "give a positive number of seconds",
+                    ))
+                }
+                Some(s) => Duration::from_secs(*s.get_ref()),
+                None => Duration::from_secs(20),
+            };
+            LinkSettings {
+                exclude,
+                timeout,
+                retries: l.and_then(|l| l.retries).unwrap_or(2),
+                max_concurrency: nonzero(
+                    l.and_then(|l| l.max_concurrency.as_ref()),
+                    "links.max_concurrency",
+                    64,
+                )?,
+                per_host: nonzero(l.and_then(|l| l.per_host.as_ref()), "links.per_host", 4)?,
+                accept: l.and_then(|l| l.accept.clone()).unwrap_or_default(),
+            }
+        };
+
+        if file.targets.is_empty() {
+            return Err(ConfigError::Invalid {
+                file: source.to_string(),
+                line: 1,
+                key: "target".into(),
+                message: "no targets are configured".into(),
+                help: "add at least one [[target]] with id, name and url".into(),
+            });
+        }
+
+        let mut seen = HashSet::new();
+        let mut targets = Vec::with_capacity(file.targets.len());
+        for t in file.targets {
+            let id = t.id.get_ref().clone();
+            if !is_safe_id(&id) {
+                return Err(at(
+                    t.id.span(),
+                    "target.id",
+                    format!("`{id}` is not a safe id"),
+                    "use 1 to 64 characters: lowercase letters, digits, '-' and '_', starting with a letter or digit",
+                ));
+            }
+            if !seen.insert(id.clone()) {
+                return Err(at(
+                    t.id.span(),
+                    "target.id",
+                    format!("`{id}` is used by more than one target"),
+                    "give every [[target]] its own id: it names its snapshot files",
+                ));
+            }
+            let url = Url::parse(t.url.get_ref())
+                .ok()
+                .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+                .ok_or_else(|| {
+                    at(
+                        t.url.span(),
+                        "target.url",
+                        format!("`{}` is not an http(s) URL", t.url.get_ref()),
+                        "write a full URL, e.g. \"https://example.com/privacy\"",
+                    )
+                })?;
+            let check_selectors = |list: &Option<Vec<Spanned<String>>>, key: &str| {
+                let mut out = Vec::new();
+                for s in list.iter().flatten() {
+                    if let Err(e) = Selector::parse(s.get_ref()) {
+                        return Err(at(
+                            s.span(),
+                            key,
+                            format!("`{}` is not a valid CSS selector: {e}", s.get_ref()),
+                            "write a CSS selector such as \"main\", \"#content\" or \"[data-content-ref-root]\"",
+                        ));
+                    }
+                    out.push(s.get_ref().clone());
+                }
+                Ok(out)
+            };
+            let select = match &t.select {
+                Some(list) if list.is_empty() => {
+                    return Err(at(
+                        t.id.span(),
+                        "target.select",
+                        "is an empty list".into(),
+                        "leave `select` out to use the default content roots, or name at least one selector",
+                    ))
+                }
+                Some(_) => check_selectors(&t.select, "target.select")?,
+                None => DEFAULT_SELECT.iter().map(|s| s.to_string()).collect(),
+            };
+            let mut remove: Vec<String> = BUILTIN_REMOVE.iter().map(|s| s.to_string()).collect();
+            remove.extend(check_selectors(&t.remove, "target.remove")?);
+            let mut ignore: Vec<Regex> = BUILTIN_IGNORE
+                .iter()
+                .map(|p| Regex::new(p).expect("built-in ignore pattern"))
+                .collect();
+            for pat in t.ignore.iter().flatten() {
+                ignore.push(Regex::new(pat.get_ref()).map_err(|e| {
+                    at(
+                        pat.span(),
+                        "target.ignore",
+                        format!("`{}` is not a valid regex: {e}", pat.get_ref()),
+                        "write a Rust regex matched against each block's text, e.g. \"^Last updated\"",
+                    )
+                })?);
+            }
+            let mut languages = Vec::new();
+            for lang in t.languages.iter().flatten() {
+                let code = lang.get_ref().to_ascii_lowercase();
+                if !KNOWN_LANGUAGES.contains(&code.as_str()) {
+                    return Err(at(
+                        lang.span(),
+                        "target.languages",
+                        format!("`{}` is not a supported language", lang.get_ref()),
+                        "use ISO 639-1 codes among: en, de",
+                    ));
+                }
+                languages.push(code);
+            }
+            if t.name.trim().is_empty() {
+                return Err(at(
+                    t.id.span(),
+                    "target.name",
+                    format!("target `{id}` has an empty name"),
+                    "name the policy as people know it, e.g. \"Appcues privacy policy\"",
+                ));
+            }
+            targets.push(Target {
+                id,
+                name: t.name,
+                url,
+                select,
+                remove,
+                ignore,
+                check_links: t.check_links.unwrap_or(false),
+                languages,
+            });
+        }
+
+        Ok(Config {
+            source: source.to_string(),
+            snapshot_dir,
+            http,
+            links,
+            targets,
+        })
+    }
+
+    /// The targets named by `ids` (all when empty); an unknown id is an error.
+    pub fn select_targets(&self, ids: &[String]) -> Result<Vec<Target>, ConfigError> {
+        if ids.is_empty() {
+            return Ok(self.targets.clone());
+        }
+        let mut out = Vec::new();
+        for id in ids {
+            match self.targets.iter().find(|t| &t.id == id) {
+                Some(t) if !out.iter().any(|o: &Target| o.id == t.id) => out.push(t.clone()),
+                Some(_) => {}
+                None => {
+                    return Err(ConfigError::UnknownTarget {
+                        id: id.clone(),
+                        known: self
+                            .targets
+                            .iter()
+                            .map(|t| t.id.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    })
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// `policy-watch/<version> (+<repository url>)`.
+pub fn default_user_agent() -> String {
+    format!(
+        "policy-watch/{} (+{})",
+        env!("CARGO_PKG_VERSION"),
+        env!("CARGO_PKG_REPOSITORY")
+    )
+}
+
+/// An id names files in the snapshot folder, so it must be a plain, portable file name.
+fn is_safe_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+        && id.as_bytes()[0].is_ascii_alphanumeric()
+        && id != "state"
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(text, "test.toml", Path::new("/cfg"))
+    }
+
+    #[test]
+    fn builtin_default_has_the_three_real_targets() {
+        let c = Config::builtin().unwrap();
+        let ids: Vec<_> = c.targets.iter().map(|t| t.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            ["crossengage-privacy", "appcues-privacy", "mixpanel-privacy"]
+        );
+        assert!(c.targets[0].check_links);
+        assert_eq!(c.targets[0].languages, ["en", "de"]);
+        assert_eq!(c.targets[1].select, DEFAULT_SELECT);
+        assert!(c.http.user_agent.starts_with("policy-watch/"));
+    }
+
+    #[test]
+    fn relative_paths_are_relative_to_the_file() {
+        let c = parse("snapshot_dir = \"snaps\"\n[[target]]\nid=\"a\"\nname=\"A\"\nurl=\"https://a.example/\"\n").unwrap();
+        assert_eq!(c.snapshot_dir, Path::new("/cfg/snaps"));
+    }
+
+    #[test]
+    fn unknown_key_names_line_and_key() {
+        let err = parse(
+            "[[target]]\nid=\"a\"\nname=\"A\"\nurl=\"https://a.example/\"\nselekt=[\"main\"]\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("test.toml:5"), "{err}");
+        assert!(err.contains("selekt"), "{err}");
+    }
+
+    #[test]
+    fn bad_selector_regex_and_duplicate_id_are_errors_with_lines() {
+        let base = "[[target]]\nid=\"a\"\nname=\"A\"\nurl=\"https://a.example/\"\n";
+        let e = parse(&format!("{base}select=[\"main\", \"div[\"]\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("test.toml:5") && e.contains("target.select") && e.contains("div["),
+            "{e}"
+        );
+        let e = parse(&format!("{base}ignore=[\"(unclosed\"]\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("target.ignore") && e.contains("(unclosed"),
+            "{e}"
+        );
+        let e = parse(&format!("{base}{base}")).unwrap_err().to_string();
+        assert!(
+            e.contains("test.toml:6") && e.contains("more than one"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn unsafe_ids_and_bad_urls_are_rejected() {
+        for id in ["../etc", "A", "", "a/b", "state"] {
+            let e = parse(&format!(
+                "[[target]]\nid=\"{id}\"\nname=\"A\"\nurl=\"https://a.example/\"\n"
+            ))
+            .unwrap_err()
+            .to_string();
+            assert!(e.contains("target.id"), "{id}: {e}");
+        }
+        let e = parse("[[target]]\nid=\"a\"\nname=\"A\"\nurl=\"ftp://a.example/\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("target.url") && e.contains("test.toml:4"), "{e}");
+    }
+
+    #[test]
+    fn builtin_ignore_matches_relative_dates_only() {
+        let c = Config::builtin().unwrap();
+        let ignored = |s: &str| c.targets[0].ignore.iter().any(|r| r.is_match(s));
+        assert!(ignored("Last updated 1 year ago"));
+        assert!(ignored("Last updated 3 days ago"));
+        assert!(ignored("Zuletzt aktualisiert vor 3 Tagen"));
+        assert!(ignored("Updated yesterday"));
+        assert!(!ignored("Last updated: March 3, 2025"));
+        assert!(!ignored(
+            "We delete your data 2 years ago after the contract ends."
+        ));
+    }
+}

@@ -1,0 +1,115 @@
+//! The library's typed errors, each worded so that a user can act on it.
+
+use std::path::PathBuf;
+
+use thiserror::Error;
+
+/// A configuration that cannot be used (exit code 2).
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{file}:{line}: {message}\n  help: check the TOML syntax and the key names in DESIGN.md's config section")]
+    Syntax {
+        file: String,
+        line: usize,
+        message: String,
+    },
+    #[error("{file}:{line}: {key}: {message}\n  help: {help}")]
+    Invalid {
+        file: String,
+        line: usize,
+        key: String,
+        message: String,
+        help: String,
+    },
+    #[error("no target has the id `{id}` (configured: {known})")]
+    UnknownTarget { id: String, known: String },
+}
+
+/// Why a page could not be fetched. None of these ever touches a stored snapshot.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum FetchError {
+    #[error("timed out after {secs} s")]
+    Timeout { secs: u64 },
+    #[error("host name `{host}` does not resolve")]
+    Dns { host: String },
+    #[error("connection failed: {0}")]
+    Connect(String),
+    #[error("server answered HTTP {status}")]
+    Status { status: u16 },
+    #[error("more than {limit} redirects")]
+    TooManyRedirects { limit: usize },
+    #[error("the page is larger than the size cap of {limit} bytes (http.max_body_bytes)")]
+    TooLarge { limit: u64 },
+    #[error("not an HTML page (Content-Type: {content_type})")]
+    NotHtml { content_type: String },
+    #[error("{0}")]
+    Other(String),
+}
+
+impl FetchError {
+    /// Whether trying again may help.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            FetchError::Timeout { .. } | FetchError::Connect(_) => true,
+            FetchError::Status { status } => *status == 429 || *status >= 500,
+            _ => false,
+        }
+    }
+}
+
+/// Why HTML could not be turned into content.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum ExtractError {
+    #[error(
+        "none of the content selectors matched ({selectors}); the page layout may have changed"
+    )]
+    NoRoot { selectors: String },
+    #[error("the page extracts to almost nothing ({chars} characters of text); treated as a failed fetch, not as a removed policy")]
+    NearlyEmpty { chars: usize },
+    #[error("the page extracts to {now} characters of text, down from {before}; treated as a failed fetch (run `policy-watch accept` if the cut is real)")]
+    Shrunk { now: usize, before: usize },
+}
+
+/// A snapshot store that cannot be read or written.
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot write {}: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{} is damaged: {message}\n  help: restore it from git (`git checkout -- {}`) or delete it to re-baseline", path.display(), path.display())]
+    Corrupt { path: PathBuf, message: String },
+}
+
+/// A notification that was not delivered. Its text never holds a secret.
+#[derive(Debug, Error, Clone)]
+pub enum NotifyError {
+    #[error("Slack refused the message: {0}")]
+    Rejected(String),
+    #[error("Slack could not be reached: {0}")]
+    Unreachable(String),
+}
+
+/// Any failure of a whole command.
+#[derive(Debug, Error)]
+pub enum Error {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("Slack settings: {0}")]
+    Notify(#[from] NotifyError),
+    #[error("cannot set up the HTTP client: {0}")]
+    Client(String),
+}

@@ -1,0 +1,518 @@
+//! HTML → an ordered list of content blocks (heading, paragraph, list item, table row), each with
+//! its normalised text and its links; `select`, `remove` and `ignore` rules applied.
+
+mod markdown;
+mod normalize;
+
+use std::collections::BTreeSet;
+
+use ego_tree::iter::Edge;
+use scraper::{ElementRef, Html, Node, Selector};
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use crate::config::Target;
+use crate::error::ExtractError;
+
+pub use markdown::{block_markdown, render_markdown};
+pub use normalize::normalize;
+
+/// Bumped whenever a change here would extract the same HTML differently, so that stored
+/// baselines are re-made from the stored HTML instead of alerting.
+pub const EXTRACTOR_VERSION: u32 = 1;
+
+/// Content with less visible text than this counts as "extracts to almost nothing".
+pub const MIN_CONTENT_CHARS: usize = 50;
+
+/// What a content block is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "type", content = "level")]
+pub enum BlockKind {
+    Heading(u8),
+    Paragraph,
+    ListItem,
+    TableRow,
+}
+
+/// A link as a reader meets it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Link {
+    /// Visible text, normalised; an image's alt text counts. Empty for an invisible link.
+    pub text: String,
+    /// The `href` attribute as written; `None` when there is none.
+    pub href: Option<String>,
+    /// The href made absolute against the page URL, when it can be.
+    pub url: Option<String>,
+}
+
+/// A piece of a block: running text or a link.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Inline {
+    Text { text: String },
+    Link(Link),
+}
+
+/// One block of content.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Block {
+    pub kind: BlockKind,
+    pub inlines: Vec<Inline>,
+}
+
+impl Block {
+    /// The block's text as a reader sees it (links contribute their visible text).
+    pub fn text(&self) -> String {
+        let mut s = String::new();
+        for i in &self.inlines {
+            match i {
+                Inline::Text { text } => s.push_str(text),
+                Inline::Link(l) => s.push_str(&l.text),
+            }
+        }
+        s
+    }
+
+    /// The block's links in order.
+    pub fn links(&self) -> impl Iterator<Item = &Link> {
+        self.inlines.iter().filter_map(|i| match i {
+            Inline::Link(l) => Some(l),
+            Inline::Text { .. } => None,
+        })
+    }
+}
+
+/// A page turned into content.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Extracted {
+    pub blocks: Vec<Block>,
+    /// Every element id (and `<a name>`) on the whole page, for `#fragment` checks.
+    pub ids: BTreeSet<String>,
+    /// The page's declared language (`<html lang>`), if any.
+    pub lang: Option<String>,
+    /// The selector that found the content root.
+    pub root: String,
+}
+
+impl Extracted {
+    /// The snapshot Markdown of these blocks.
+    pub fn markdown(&self) -> String {
+        render_markdown(&self.blocks)
+    }
+
+    /// Visible characters of text in all blocks.
+    pub fn text_len(&self) -> usize {
+        self.blocks.iter().map(|b| b.text().chars().count()).sum()
+    }
+}
+
+/// Extracts a page with a target's rules. Runs synchronously: call it from a blocking thread.
+pub fn extract(html: &str, page_url: &Url, target: &Target) -> Result<Extracted, ExtractError> {
+    let doc = Html::parse_document(html);
+
+    let (root, root_selector) = target
+        .select
+        .iter()
+        .filter_map(|s| Selector::parse(s).ok().map(|sel| (s, sel)))
+        .find_map(|(s, sel)| doc.select(&sel).next().map(|el| (el, s.clone())))
+        .ok_or_else(|| ExtractError::NoRoot {
+            selectors: target.select.join(", "),
+        })?;
+    // Config has checked each selector alone; joined they form one selector list.
+    let remove = Selector::parse(&target.remove.join(", ")).ok();
+
+    let mut walker = Walker::new(page_url, remove.as_ref());
+    walker.walk(root);
+    let mut blocks = walker.blocks;
+    blocks.retain(|b| {
+        let text = b.text();
+        !target.ignore.iter().any(|re| re.is_match(&text))
+    });
+
+    let mut ids = BTreeSet::new();
+    for node in doc.tree.nodes() {
+        if let Some(el) = node.value().as_element() {
+            if let Some(id) = el.id() {
+                ids.insert(id.to_string());
+            }
+            if el.name() == "a" {
+                if let Some(name) = el.attr("name") {
+                    ids.insert(name.to_string());
+                }
+            }
+        }
+    }
+    let lang = doc
+        .root_element()
+        .value()
+        .attr("lang")
+        .map(|l| l.trim().to_ascii_lowercase())
+        .filter(|l| !l.is_empty());
+
+    let extracted = Extracted {
+        blocks,
+        ids,
+        lang,
+        root: root_selector,
+    };
+    let chars = extracted.text_len();
+    if chars < MIN_CONTENT_CHARS {
+        return Err(ExtractError::NearlyEmpty { chars });
+    }
+    Ok(extracted)
+}
+
+/// Elements that end one block and start another.
+fn block_kind(name: &str) -> Option<BlockKind> {
+    Some(match name {
+        "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => BlockKind::Heading(name.as_bytes()[1] - b'0'),
+        "li" | "dt" | "dd" => BlockKind::ListItem,
+        "tr" => BlockKind::TableRow,
+        "p" | "div" | "section" | "article" | "main" | "header" | "footer" | "aside" | "ul"
+        | "ol" | "dl" | "table" | "thead" | "tbody" | "tfoot" | "caption" | "blockquote"
+        | "pre" | "figure" | "figcaption" | "details" | "summary" | "address" | "form"
+        | "fieldset" | "hr" | "body" | "html" => BlockKind::Paragraph,
+        _ => return None,
+    })
+}
+
+struct OpenLink {
+    node: ego_tree::NodeId,
+    href: Option<String>,
+    text: String,
+}
+
+struct Walker<'a> {
+    page_url: &'a Url,
+    remove: Option<&'a Selector>,
+    blocks: Vec<Block>,
+    kinds: Vec<BlockKind>,
+    current: Vec<Inline>,
+    link: Option<OpenLink>,
+    /// Cells seen in the table row being read.
+    cells: usize,
+}
+
+impl<'a> Walker<'a> {
+    fn new(page_url: &'a Url, remove: Option<&'a Selector>) -> Self {
+        Walker {
+            page_url,
+            remove,
+            blocks: Vec::new(),
+            kinds: vec![BlockKind::Paragraph],
+            current: Vec::new(),
+            link: None,
+            cells: 0,
+        }
+    }
+
+    fn walk(&mut self, root: ElementRef<'_>) {
+        let mut skipping: Option<ego_tree::NodeId> = None;
+        for edge in root.traverse() {
+            match edge {
+                Edge::Open(node) => {
+                    if skipping.is_some() {
+                        continue;
+                    }
+                    match node.value() {
+                        Node::Text(t) => self.text(t),
+                        Node::Element(_) => {
+                            let el = ElementRef::wrap(node).expect("element node");
+                            if self.is_removed(&el) {
+                                skipping = Some(node.id());
+                            } else {
+                                self.open(&el);
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                Edge::Close(node) => {
+                    if skipping == Some(node.id()) {
+                        skipping = None;
+                        continue;
+                    }
+                    if skipping.is_some() {
+                        continue;
+                    }
+                    if let Some(el) = ElementRef::wrap(node) {
+                        self.close(&el);
+                    }
+                }
+            }
+        }
+        self.flush();
+    }
+
+    fn is_removed(&self, el: &ElementRef<'_>) -> bool {
+        self.remove.is_some_and(|sel| sel.matches(el))
+            || el
+                .value()
+                .attr("style")
+                .is_some_and(|s| s.replace(' ', "").contains("display:none"))
+    }
+
+    fn in_row(&self) -> bool {
+        self.kinds.last() == Some(&BlockKind::TableRow)
+    }
+
+    fn text(&mut self, raw: &str) {
+        let folded = normalize::fold(raw);
+        if folded.is_empty() {
+            return;
+        }
+        if let Some(link) = &mut self.link {
+            normalize::join(&mut link.text, &folded);
+        } else {
+            self.push_text(&folded);
+        }
+    }
+
+    fn push_text(&mut self, folded: &str) {
+        if let Some(Inline::Text { text }) = self.current.last_mut() {
+            text.push_str(folded);
+        } else {
+            self.current.push(Inline::Text {
+                text: folded.to_string(),
+            });
+        }
+    }
+
+    fn open(&mut self, el: &ElementRef<'_>) {
+        let name = el.value().name();
+        if self.link.is_some() {
+            // Inside a link everything is the link's text; blocks inside it are just spaces.
+            if let Some(link) = &mut self.link {
+                if name == "img" {
+                    if let Some(alt) = el.value().attr("alt") {
+                        normalize::join(&mut link.text, &normalize::fold(alt));
+                    }
+                } else if block_kind(name).is_some() || name == "br" {
+                    link.text.push(' ');
+                }
+            }
+            return;
+        }
+        match name {
+            "a" => {
+                self.link = Some(OpenLink {
+                    node: el.id(),
+                    href: el.value().attr("href").map(str::to_string),
+                    text: String::new(),
+                });
+            }
+            "br" => self.push_text(" "),
+            "td" | "th" if self.in_row() => {
+                if self.cells > 0 {
+                    self.push_text(" | ");
+                }
+                self.cells += 1;
+            }
+            _ => match block_kind(name) {
+                Some(_) if self.in_row() && name != "tr" && name != "table" => self.push_text(" "),
+                Some(kind) => {
+                    self.flush();
+                    // A paragraph inside a list item is still that list item (GitBook writes `li > p`).
+                    let kind = match (kind, self.kinds.last()) {
+                        (BlockKind::Paragraph, Some(BlockKind::ListItem)) => BlockKind::ListItem,
+                        _ => kind,
+                    };
+                    self.kinds.push(kind);
+                    if kind == BlockKind::TableRow {
+                        self.cells = 0;
+                    }
+                }
+                None => {}
+            },
+        }
+    }
+
+    fn close(&mut self, el: &ElementRef<'_>) {
+        let name = el.value().name();
+        if let Some(link) = &self.link {
+            if link.node == el.id() {
+                let link = self.link.take().expect("open link");
+                self.push_link(link);
+            }
+            return;
+        }
+        if let Some(kind) = block_kind(name) {
+            if self.in_row() && name != "tr" && name != "table" {
+                self.push_text(" ");
+                return;
+            }
+            self.flush();
+            if self.kinds.len() > 1 {
+                self.kinds.pop();
+            }
+            if kind == BlockKind::TableRow {
+                self.cells = 0;
+            }
+        }
+    }
+
+    fn push_link(&mut self, link: OpenLink) {
+        // Spaces at the edges of a link's text belong to the sentence around it.
+        if link.text.starts_with(' ') {
+            self.push_text(" ");
+        }
+        let text = link.text.trim().to_string();
+        let href = link.href.map(|h| h.trim().to_string());
+        let url = href
+            .as_deref()
+            .filter(|h| !h.is_empty())
+            .and_then(|h| self.page_url.join(h).ok())
+            .map(String::from);
+        let trailing = link.text.ends_with(' ') && !text.is_empty();
+        self.current.push(Inline::Link(Link { text, href, url }));
+        if trailing {
+            self.push_text(" ");
+        }
+    }
+
+    /// Ends the block being read, if it holds anything.
+    fn flush(&mut self) {
+        if self.current.is_empty() {
+            return;
+        }
+        let kind = *self.kinds.last().unwrap_or(&BlockKind::Paragraph);
+        let mut inlines: Vec<Inline> = Vec::with_capacity(self.current.len());
+        let mut last_space = true; // no leading space in a block
+        for inline in self.current.drain(..) {
+            match inline {
+                Inline::Text { text } => {
+                    let mut t = String::new();
+                    for c in text.chars() {
+                        if c == ' ' {
+                            if last_space {
+                                continue;
+                            }
+                            last_space = true;
+                        } else {
+                            last_space = false;
+                        }
+                        t.push(c);
+                    }
+                    if !t.is_empty() {
+                        inlines.push(Inline::Text { text: t });
+                    }
+                }
+                Inline::Link(l) => {
+                    if !l.text.is_empty() {
+                        last_space = false;
+                    }
+                    inlines.push(Inline::Link(l));
+                }
+            }
+        }
+        // Trim the block's trailing space.
+        while let Some(Inline::Text { text }) = inlines.last_mut() {
+            let trimmed = text.trim_end().len();
+            text.truncate(trimmed);
+            if text.is_empty() {
+                inlines.pop();
+            } else {
+                break;
+            }
+        }
+        if inlines.is_empty() {
+            return;
+        }
+        self.blocks.push(Block { kind, inlines });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+
+    fn target() -> Target {
+        let mut t = Config::builtin().unwrap().targets[1].clone();
+        t.url = Url::parse("https://example.com/privacy/").unwrap();
+        t
+    }
+
+    fn md(html: &str) -> String {
+        let t = target();
+        extract(html, &t.url, &t).unwrap().markdown()
+    }
+
+    const FILL: &str =
+        "<p>Enough text to count as a real page of content, well over the minimum.</p>";
+
+    #[test]
+    fn blocks_keep_order_kinds_and_links() {
+        let html = format!(
+            "<html><body><nav>Menu</nav><main><h2>Title <span>here</span></h2>\
+             <p>See <a href=\"/terms\"> our terms</a>, please.</p>\
+             <ul><li>One</li><li>Two <b>bold</b></li></ul>\
+             <table><tr><th>Data</th><th>Purpose</th></tr><tr><td><p>Name</p></td><td>Login</td></tr></table>{FILL}</main></body></html>"
+        );
+        assert_eq!(
+            md(&html),
+            "## Title here\n\nSee [our terms](https://example.com/terms), please.\n\n- One\n\n- Two bold\n\n\
+             | Data | Purpose |\n\n| Name | Login |\n\n\
+             Enough text to count as a real page of content, well over the minimum.\n"
+        );
+    }
+
+    #[test]
+    fn hidden_and_scripted_content_never_counts() {
+        let html = format!(
+            "<main><script>var x = 1;</script><style>p{{}}</style><p>Visible<span class=\"sr-only\"> hidden</span>\
+             <span aria-hidden=\"true\">icon</span><svg><text>svg</text></svg></p>\
+             <p style=\"display: none\">gone</p><noscript>no js</noscript>{FILL}</main>"
+        );
+        let out = md(&html);
+        assert!(out.starts_with("Visible\n"), "{out}");
+        for hidden in ["hidden", "icon", "svg", "gone", "no js", "var x"] {
+            assert!(!out.contains(hidden), "{hidden} leaked: {out}");
+        }
+    }
+
+    #[test]
+    fn empty_links_are_kept_with_their_place() {
+        let html = format!(
+            "<main><p>Mehr erfahren Sie auf<a href=\"https://a.example/p\"></a>.</p>{FILL}</main>"
+        );
+        let t = target();
+        let ex = extract(&html, &t.url, &t).unwrap();
+        let b = &ex.blocks[0];
+        assert_eq!(b.text(), "Mehr erfahren Sie auf.");
+        let link = b.links().next().unwrap();
+        assert_eq!(link.text, "");
+        assert_eq!(link.url.as_deref(), Some("https://a.example/p"));
+        assert_eq!(
+            block_markdown(b),
+            "Mehr erfahren Sie auf[](https://a.example/p)."
+        );
+    }
+
+    #[test]
+    fn first_matching_selector_wins_and_no_match_is_an_error() {
+        let html = format!("<main><p>Crumbs</p><div data-content-ref-root><p>Doc</p>{FILL}</div><p>Last updated 1 year ago</p></main>");
+        let out = md(&html);
+        assert!(out.starts_with("Doc\n"), "{out}");
+        assert!(!out.contains("Crumbs"));
+        let mut t = target();
+        t.select = vec!["#nope".into()];
+        assert!(matches!(
+            extract(&html, &t.url, &t),
+            Err(ExtractError::NoRoot { .. })
+        ));
+    }
+
+    #[test]
+    fn nearly_empty_page_is_an_error() {
+        let t = target();
+        assert!(matches!(
+            extract(
+                "<html><body><div id=root></div><script>app()</script></body></html>",
+                &t.url,
+                &t
+            ),
+            Err(ExtractError::NearlyEmpty { .. })
+        ));
+    }
+}

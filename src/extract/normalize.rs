@@ -1,0 +1,78 @@
+//! Text normalisation: Unicode NFC, invisible characters dropped, every kind of space folded to one.
+
+use unicode_normalization::UnicodeNormalization;
+
+/// Characters a reader never sees: zero-width spaces and joiners, word joiner, BOM, soft hyphen.
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{00AD}'
+    )
+}
+
+/// Whitespace as a reader perceives it, including no-break and narrow spaces.
+fn is_space(c: char) -> bool {
+    c.is_whitespace() || matches!(c, '\u{00A0}' | '\u{2007}' | '\u{202F}')
+}
+
+/// Normalises a run of text: NFC, invisibles removed, whitespace runs folded to one space.
+/// Leading and trailing space is kept (as one space) so that runs can be joined; see [`join`].
+pub fn fold(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    let mut pending_space = false;
+    for c in raw.nfc() {
+        if is_invisible(c) {
+            continue;
+        }
+        if is_space(c) {
+            pending_space = true;
+            continue;
+        }
+        if pending_space {
+            out.push(' ');
+            pending_space = false;
+        }
+        out.push(c);
+    }
+    if pending_space {
+        out.push(' ');
+    }
+    out
+}
+
+/// Appends `piece` to `buf`, never producing two spaces in a row or a leading space.
+pub fn join(buf: &mut String, piece: &str) {
+    let piece = if buf.is_empty() || buf.ends_with(' ') {
+        piece.trim_start_matches(' ')
+    } else {
+        piece
+    };
+    buf.push_str(piece);
+}
+
+/// Whole-text normalisation: [`fold`] then trim.
+pub fn normalize(raw: &str) -> String {
+    fold(raw).trim().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layout_noise_folds_away() {
+        assert_eq!(normalize("  Art.\u{A0}6 \n\t para.  1 "), "Art. 6 para. 1");
+        assert_eq!(normalize("Mix\u{200B}panel"), "Mixpanel");
+        // "e" + combining acute becomes the precomposed "é".
+        assert_eq!(normalize("caf\u{65}\u{301}"), "caf\u{e9}");
+    }
+
+    #[test]
+    fn join_keeps_single_spaces() {
+        let mut s = String::new();
+        join(&mut s, " a ");
+        join(&mut s, " b");
+        join(&mut s, "c ");
+        assert_eq!(s, "a bc ");
+    }
+}

@@ -1,0 +1,436 @@
+//! HTTP: timeouts, retries with backoff, a redirect limit, a streamed size cap, conditional
+//! requests and charset decoding. Also the per-host and global limits on requests in flight.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, Once};
+use std::time::Duration;
+
+use encoding_rs::Encoding;
+use reqwest::header::{self, HeaderMap, HeaderValue};
+use reqwest::{Client, StatusCode};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use url::Url;
+
+use crate::config::HttpSettings;
+use crate::error::{Error, FetchError};
+
+/// Redirects followed before giving up.
+pub const MAX_REDIRECTS: usize = 10;
+/// The longest `Retry-After` we wait for; a server asking for more is treated as failing now.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+
+/// Stored HTTP validators of the last content change, for a conditional request.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Validators {
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+}
+
+/// A fetched page, decoded.
+#[derive(Debug, Clone)]
+pub struct Page {
+    /// Where the redirects ended.
+    pub final_url: Url,
+    pub html: String,
+    /// The encoding the body was decoded with.
+    pub encoding: &'static str,
+    pub validators: Validators,
+}
+
+/// The outcome of a successful request.
+#[derive(Debug, Clone)]
+pub enum Fetched {
+    /// 304: the server says nothing changed since the validators we sent.
+    NotModified {
+        final_url: Url,
+    },
+    Page(Page),
+}
+
+/// Installs the one rustls crypto provider of the binary (ring). Safe to call often.
+pub fn install_crypto_provider() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        // Err means another provider was installed first, which is fine too.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}
+
+/// Builds the HTTP client every stage shares.
+pub fn client(user_agent: &str, timeout: Duration) -> Result<Client, Error> {
+    install_crypto_provider();
+    Client::builder()
+        .user_agent(user_agent)
+        .timeout(timeout)
+        .connect_timeout(timeout.min(Duration::from_secs(10)))
+        .redirect(reqwest::redirect::Policy::limited(MAX_REDIRECTS))
+        .pool_max_idle_per_host(8)
+        .build()
+        .map_err(|e| Error::Client(e.to_string()))
+}
+
+/// Limits requests in flight: over all hosts, and per host.
+#[derive(Debug)]
+pub struct Limiter {
+    global: Arc<Semaphore>,
+    per_host: usize,
+    hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
+}
+
+/// Holding this lets one request run.
+pub struct Permit {
+    _global: OwnedSemaphorePermit,
+    _host: OwnedSemaphorePermit,
+}
+
+impl Limiter {
+    pub fn new(global: usize, per_host: usize) -> Self {
+        Limiter {
+            global: Arc::new(Semaphore::new(global.max(1))),
+            per_host: per_host.max(1),
+            hosts: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Waits for a place for a request to `url`'s host.
+    pub async fn acquire(&self, url: &Url) -> Permit {
+        let host_sem = {
+            let mut hosts = self.hosts.lock().expect("limiter lock");
+            let key = format!(
+                "{}:{}",
+                url.host_str().unwrap_or(""),
+                url.port_or_known_default().unwrap_or(0)
+            );
+            hosts
+                .entry(key)
+                .or_insert_with(|| Arc::new(Semaphore::new(self.per_host)))
+                .clone()
+        };
+        // Take the host's place first so that a busy host does not hold global places.
+        let host = host_sem.acquire_owned().await.expect("semaphore open");
+        let global = self
+            .global
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("semaphore open");
+        Permit {
+            _global: global,
+            _host: host,
+        }
+    }
+}
+
+/// Fetches pages as DESIGN.md's `fetch` stage says.
+pub struct Fetcher {
+    client: Client,
+    settings: HttpSettings,
+    limiter: Limiter,
+}
+
+impl Fetcher {
+    pub fn new(settings: &HttpSettings) -> Result<Self, Error> {
+        Ok(Fetcher {
+            client: client(&settings.user_agent, settings.timeout)?,
+            settings: settings.clone(),
+            limiter: Limiter::new(settings.max_concurrency, settings.per_host),
+        })
+    }
+
+    /// Fetches `url`, retrying transient failures with exponential backoff (and `Retry-After`).
+    pub async fn fetch(
+        &self,
+        url: &Url,
+        validators: Option<&Validators>,
+    ) -> Result<Fetched, FetchError> {
+        let mut attempt = 0;
+        loop {
+            let result = {
+                let _permit = self.limiter.acquire(url).await;
+                self.fetch_once(url, validators).await
+            };
+            match result {
+                Ok(f) => return Ok(f),
+                Err((err, retry_after))
+                    if err.is_transient() && attempt < self.settings.retries =>
+                {
+                    let backoff = self.settings.backoff * 2u32.saturating_pow(attempt);
+                    let wait = match retry_after {
+                        Some(ra) if ra > MAX_RETRY_AFTER => return Err(err),
+                        Some(ra) => ra.max(backoff),
+                        None => backoff,
+                    };
+                    tracing::info!(%url, error = %err, wait_ms = wait.as_millis() as u64, "retrying");
+                    tokio::time::sleep(wait).await;
+                    attempt += 1;
+                }
+                Err((err, _)) => return Err(err),
+            }
+        }
+    }
+
+    async fn fetch_once(
+        &self,
+        url: &Url,
+        validators: Option<&Validators>,
+    ) -> Result<Fetched, (FetchError, Option<Duration>)> {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::ACCEPT,
+            HeaderValue::from_static("text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"),
+        );
+        if let Some(v) = validators {
+            if let Some(etag) = v
+                .etag
+                .as_deref()
+                .and_then(|e| HeaderValue::from_str(e).ok())
+            {
+                headers.insert(header::IF_NONE_MATCH, etag);
+            }
+            if let Some(lm) = v
+                .last_modified
+                .as_deref()
+                .and_then(|e| HeaderValue::from_str(e).ok())
+            {
+                headers.insert(header::IF_MODIFIED_SINCE, lm);
+            }
+        }
+        let mut resp = self
+            .client
+            .get(url.clone())
+            .headers(headers)
+            .send()
+            .await
+            .map_err(|e| (classify(&e, url, self.settings.timeout), None))?;
+        let status = resp.status();
+        let final_url = resp.url().clone();
+        if status == StatusCode::NOT_MODIFIED {
+            return Ok(Fetched::NotModified { final_url });
+        }
+        if !status.is_success() {
+            let retry_after = retry_after(resp.headers());
+            return Err((
+                FetchError::Status {
+                    status: status.as_u16(),
+                },
+                retry_after,
+            ));
+        }
+        let content_type = resp
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        if let Some(ct) = &content_type {
+            if !is_html_type(ct) {
+                return Err((
+                    FetchError::NotHtml {
+                        content_type: ct.clone(),
+                    },
+                    None,
+                ));
+            }
+        }
+        let limit = self.settings.max_body_bytes;
+        if resp.content_length().is_some_and(|len| len > limit) {
+            return Err((FetchError::TooLarge { limit }, None));
+        }
+        let validators = Validators {
+            etag: header_string(resp.headers(), header::ETAG),
+            last_modified: header_string(resp.headers(), header::LAST_MODIFIED),
+        };
+        let mut body = Vec::new();
+        loop {
+            match resp.chunk().await {
+                Ok(Some(chunk)) => {
+                    if body.len() as u64 + chunk.len() as u64 > limit {
+                        return Err((FetchError::TooLarge { limit }, None));
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok(None) => break,
+                Err(e) => return Err((classify(&e, url, self.settings.timeout), None)),
+            }
+        }
+        if content_type.is_none() && !looks_like_html(&body) {
+            return Err((
+                FetchError::NotHtml {
+                    content_type: "(none, and the body is not HTML)".into(),
+                },
+                None,
+            ));
+        }
+        let (html, encoding) = decode(&body, content_type.as_deref());
+        Ok(Fetched::Page(Page {
+            final_url,
+            html,
+            encoding: encoding.name(),
+            validators,
+        }))
+    }
+}
+
+fn header_string(headers: &HeaderMap, name: header::HeaderName) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+fn is_html_type(content_type: &str) -> bool {
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    matches!(essence.as_str(), "text/html" | "application/xhtml+xml")
+}
+
+fn looks_like_html(body: &[u8]) -> bool {
+    let head = String::from_utf8_lossy(&body[..body.len().min(1024)]).to_ascii_lowercase();
+    head.contains("<html") || head.contains("<!doctype html") || head.contains("<body")
+}
+
+/// `Retry-After` as seconds or an HTTP date.
+pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let v = headers.get(header::RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(secs) = v.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let when = chrono::DateTime::parse_from_rfc2822(v).ok()?;
+    let secs = (when.timestamp() - chrono::Utc::now().timestamp()).max(0);
+    Some(Duration::from_secs(secs as u64))
+}
+
+/// Maps a transport error to what a user can act on. Never includes the URL's query.
+pub fn classify(e: &reqwest::Error, url: &Url, timeout: Duration) -> FetchError {
+    if e.is_timeout() {
+        return FetchError::Timeout {
+            secs: timeout.as_secs(),
+        };
+    }
+    if e.is_redirect() {
+        return FetchError::TooManyRedirects {
+            limit: MAX_REDIRECTS,
+        };
+    }
+    let chain = error_chain(e);
+    let lower = chain.to_ascii_lowercase();
+    if lower.contains("dns error")
+        || lower.contains("failed to lookup address")
+        || lower.contains("name or service not known")
+        || lower.contains("no address associated")
+    {
+        return FetchError::Dns {
+            host: url.host_str().unwrap_or("").to_string(),
+        };
+    }
+    if e.is_connect() || lower.contains("connection") || e.is_body() || e.is_request() {
+        return FetchError::Connect(chain);
+    }
+    FetchError::Other(chain)
+}
+
+/// The error's sources joined, without the URL reqwest puts into its own message.
+fn error_chain(e: &reqwest::Error) -> String {
+    let mut parts = Vec::new();
+    let mut src = std::error::Error::source(e);
+    while let Some(s) = src {
+        parts.push(s.to_string());
+        src = s.source();
+    }
+    if parts.is_empty() {
+        parts.push(
+            if e.is_body() {
+                "the connection broke while reading the body"
+            } else {
+                "request failed"
+            }
+            .to_string(),
+        );
+    }
+    parts.dedup();
+    parts.join(": ")
+}
+
+/// Decodes a body: byte-order mark, then the HTTP header's charset, then `<meta charset>`,
+/// then detection.
+pub fn decode(body: &[u8], content_type: Option<&str>) -> (String, &'static Encoding) {
+    let encoding = Encoding::for_bom(body)
+        .map(|(enc, _)| enc)
+        .or_else(|| content_type.and_then(charset_param))
+        .or_else(|| meta_charset(body))
+        .unwrap_or_else(|| {
+            let mut det = chardetng::EncodingDetector::new();
+            det.feed(body, true);
+            det.guess(None, true)
+        });
+    // An HTML page cannot really be UTF-16 when its declaration was read as ASCII.
+    let encoding = if encoding == encoding_rs::UTF_16LE || encoding == encoding_rs::UTF_16BE {
+        if Encoding::for_bom(body).is_some() {
+            encoding
+        } else {
+            encoding_rs::UTF_8
+        }
+    } else {
+        encoding
+    };
+    let (text, used, _had_errors) = encoding.decode(body);
+    (text.into_owned(), used)
+}
+
+fn charset_param(content_type: &str) -> Option<&'static Encoding> {
+    content_type.split(';').skip(1).find_map(|p| {
+        let (k, v) = p.split_once('=')?;
+        if k.trim().eq_ignore_ascii_case("charset") {
+            Encoding::for_label(v.trim().trim_matches(['"', '\'']).as_bytes())
+        } else {
+            None
+        }
+    })
+}
+
+fn meta_charset(body: &[u8]) -> Option<&'static Encoding> {
+    static RE: std::sync::OnceLock<regex::bytes::Regex> = std::sync::OnceLock::new();
+    let re = RE.get_or_init(|| {
+        regex::bytes::Regex::new(r#"(?i)<meta[^>]*?charset\s*=\s*["']?\s*([a-z0-9_\-:.]+)"#)
+            .expect("meta charset regex")
+    });
+    let head = &body[..body.len().min(4096)];
+    let caps = re.captures(head)?;
+    Encoding::for_label(caps.get(1)?.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_then_meta_then_detection() {
+        let latin1 =
+            b"<html><head><meta charset=\"iso-8859-1\"></head><body>Gr\xf6\xdfe</body></html>";
+        let (text, enc) = decode(latin1, Some("text/html"));
+        assert!(text.contains("Größe"), "{text}");
+        assert_eq!(enc.name(), "windows-1252");
+        // The header wins over the meta tag.
+        let (text, _) = decode(
+            "<meta charset=\"iso-8859-1\">Größe".as_bytes(),
+            Some("text/html; charset=utf-8"),
+        );
+        assert!(text.contains("Größe"));
+        // No declaration at all: detected.
+        let (text, _) = decode(
+            b"<html><body><p>Die Datenschutzerkl\xe4rung regelt die Verarbeitung Ihrer Daten f\xfcr unsere Gr\xf6\xdfe.</p></body></html>",
+            None,
+        );
+        assert!(text.contains("Datenschutzerklärung"), "{text}");
+    }
+
+    #[test]
+    fn retry_after_seconds() {
+        let mut h = HeaderMap::new();
+        h.insert(header::RETRY_AFTER, HeaderValue::from_static("3"));
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(3)));
+    }
+}

@@ -1,0 +1,558 @@
+//! The pipeline end to end: fetch every target, extract, compare with its snapshot, inspect,
+//! notify, then store. The commands `check`, `diff` and `accept` are its three uses.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use url::Url;
+
+use crate::config::{Config, Target};
+use crate::diff::{diff, Change};
+use crate::error::{Error, ExtractError};
+use crate::extract::{extract, Extracted};
+use crate::fetch::{Fetched, Fetcher, Validators};
+use crate::inspect::{self, Finding};
+use crate::notify::{Notifier, RunContext};
+use crate::report::{RunReport, Status, TargetReport};
+use crate::snapshot::{content_hash, Meta, Snapshot, State, Store, TargetState, META_FORMAT};
+
+/// Failures in a row after which a target is announced as unreachable.
+pub const FAILURES_BEFORE_ALERT: u32 = 2;
+
+/// A page that had at least this much text and now has less than a fifth of it counts as a
+/// failed fetch, not as a cut policy.
+const SHRINK_MIN_CHARS: usize = 500;
+
+/// What was fetched and extracted for one target in this run.
+#[derive(Debug)]
+pub struct Current {
+    /// The extracted content; `None` only after a 304 when no raw HTML is stored.
+    pub extracted: Option<Extracted>,
+    pub markdown: String,
+    /// The raw page, when a body was fetched (not after a 304).
+    pub html: Option<String>,
+    pub final_url: Url,
+    pub validators: Validators,
+    /// The stored content to compare with: the stored Markdown, or the stored raw page
+    /// re-extracted with new rules.
+    pub baseline: Option<String>,
+    /// The extraction rules changed since the snapshot was made.
+    pub rebaselined: bool,
+}
+
+/// One target seen in this run.
+#[derive(Debug)]
+pub struct Observation {
+    pub target: Target,
+    pub stored: Option<Snapshot>,
+    pub result: Result<Current, String>,
+}
+
+/// Everything a command needs: settings, the store and the HTTP client.
+pub struct Pipeline {
+    pub config: Config,
+    pub store: Store,
+    fetcher: Arc<Fetcher>,
+}
+
+/// How a command ended, for the exit code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub report: RunReport,
+    /// Some target could not be fetched or extracted.
+    pub any_failed: bool,
+    /// Some notification was not delivered.
+    pub any_undelivered: bool,
+}
+
+impl Pipeline {
+    pub fn new(config: Config) -> Result<Self, Error> {
+        let fetcher = Arc::new(Fetcher::new(&config.http)?);
+        let store = Store::new(config.snapshot_dir.clone());
+        Ok(Pipeline {
+            config,
+            store,
+            fetcher,
+        })
+    }
+
+    /// Fetches and extracts targets concurrently (extraction on blocking threads).
+    pub async fn observe_all(&self, targets: &[Target], allow_shrink: bool) -> Vec<Observation> {
+        let futures = targets
+            .iter()
+            .cloned()
+            .map(|t| self.observe(t, allow_shrink));
+        futures::future::join_all(futures).await
+    }
+
+    /// Fetches and extracts one target; never touches the store.
+    pub async fn observe(&self, target: Target, allow_shrink: bool) -> Observation {
+        let stored = match self.store.load(&target.id) {
+            Ok(s) => s,
+            Err(e) => {
+                return Observation {
+                    target,
+                    stored: None,
+                    result: Err(e.to_string()),
+                }
+            }
+        };
+        let result = self.current(&target, stored.as_ref(), allow_shrink).await;
+        Observation {
+            target,
+            stored,
+            result,
+        }
+    }
+
+    async fn current(
+        &self,
+        target: &Target,
+        stored: Option<&Snapshot>,
+        allow_shrink: bool,
+    ) -> Result<Current, String> {
+        let stored_html = match stored {
+            Some(_) => self
+                .store
+                .load_html(&target.id)
+                .map_err(|e| e.to_string())?,
+            None => None,
+        };
+        let rules = target.rules_hash();
+        let rules_changed = stored.is_some_and(|s| s.meta.rules_hash != rules);
+        // A conditional request only makes sense when the stored page can stand in for the body.
+        let validators = stored
+            .filter(|_| stored_html.is_some())
+            .map(|s| Validators {
+                etag: s.meta.etag.clone(),
+                last_modified: s.meta.last_modified.clone(),
+            });
+        let fetched = self
+            .fetcher
+            .fetch(&target.url, validators.as_ref())
+            .await
+            .map_err(|e| e.to_string())?;
+
+        // The stored page with the current rules: the baseline after a rules change, the
+        // content after a 304.
+        let restored = match (&stored_html, stored) {
+            (Some(html), Some(s))
+                if rules_changed || matches!(fetched, Fetched::NotModified { .. }) =>
+            {
+                let url = Url::parse(&s.meta.final_url).unwrap_or_else(|_| target.url.clone());
+                extract_blocking(html.clone(), url, target.clone())
+                    .await
+                    .ok()
+            }
+            _ => None,
+        };
+        let baseline = match (stored, &restored) {
+            (Some(_), Some(r)) if rules_changed => Some(r.markdown()),
+            (Some(s), _) => Some(s.markdown.clone()),
+            (None, _) => None,
+        };
+
+        match fetched {
+            Fetched::NotModified { final_url } => {
+                let s = stored.expect("304 only answers a conditional request");
+                let markdown = restored
+                    .as_ref()
+                    .map(|r| r.markdown())
+                    .unwrap_or_else(|| s.markdown.clone());
+                Ok(Current {
+                    extracted: restored,
+                    markdown,
+                    html: None,
+                    final_url,
+                    validators: validators.unwrap_or_default(),
+                    baseline,
+                    rebaselined: rules_changed,
+                })
+            }
+            Fetched::Page(page) => {
+                let extracted =
+                    extract_blocking(page.html.clone(), page.final_url.clone(), target.clone())
+                        .await
+                        .map_err(|e| e.to_string())?;
+                let chars = extracted.text_len();
+                if let Some(s) = stored {
+                    if !allow_shrink
+                        && s.meta.text_chars >= SHRINK_MIN_CHARS
+                        && chars * 5 < s.meta.text_chars
+                    {
+                        return Err(ExtractError::Shrunk {
+                            now: chars,
+                            before: s.meta.text_chars,
+                        }
+                        .to_string());
+                    }
+                }
+                Ok(Current {
+                    markdown: extracted.markdown(),
+                    extracted: Some(extracted),
+                    html: Some(page.html),
+                    final_url: page.final_url,
+                    validators: page.validators,
+                    baseline,
+                    rebaselined: rules_changed,
+                })
+            }
+        }
+    }
+}
+
+/// Extraction is CPU work: it runs on the blocking pool, off the async threads, in parallel.
+async fn extract_blocking(html: String, url: Url, target: Target) -> Result<Extracted, String> {
+    tokio::task::spawn_blocking(move || extract(&html, &url, &target))
+        .await
+        .map_err(|e| format!("extraction crashed: {e}"))?
+        .map_err(|e: ExtractError| e.to_string())
+}
+
+/// What to store for a target once its alert is out.
+#[derive(Debug, Clone)]
+pub struct Pending {
+    pub snapshot: Snapshot,
+    pub html: Option<String>,
+}
+
+/// Compares an observation with its snapshot: the report, and what to store.
+pub fn assess(obs: &Observation, now: DateTime<Utc>) -> (TargetReport, Option<Pending>) {
+    let t = &obs.target;
+    let mut report = TargetReport::new(&t.id, &t.name, t.url.as_str(), Status::Unchanged);
+    let cur = match &obs.result {
+        Err(e) => {
+            report.status = Status::Failed;
+            report.error = Some(e.clone());
+            return (report, None);
+        }
+        Ok(cur) => cur,
+    };
+    report.final_url = Some(cur.final_url.to_string());
+    report.blocks = crate::diff::blocks(&cur.markdown).len();
+    report.rebaselined = cur.rebaselined;
+    let text_chars = cur
+        .extracted
+        .as_ref()
+        .map(Extracted::text_len)
+        .or_else(|| obs.stored.as_ref().map(|s| s.meta.text_chars))
+        .unwrap_or(0);
+
+    let Some(stored) = &obs.stored else {
+        report.status = Status::Watching;
+        let snapshot = Snapshot {
+            meta: Meta {
+                format: META_FORMAT,
+                id: t.id.clone(),
+                url: t.url.to_string(),
+                final_url: cur.final_url.to_string(),
+                content_hash: content_hash(&cur.markdown),
+                changed_at: now,
+                etag: cur.validators.etag.clone(),
+                last_modified: cur.validators.last_modified.clone(),
+                rules_hash: t.rules_hash(),
+                text_chars,
+            },
+            markdown: cur.markdown.clone(),
+        };
+        return (
+            report,
+            Some(Pending {
+                snapshot,
+                html: cur.html.clone(),
+            }),
+        );
+    };
+
+    let baseline = cur.baseline.as_deref().unwrap_or(&stored.markdown);
+    let changes: Vec<Change> = diff(baseline, &cur.markdown);
+    let content_changed = !changes.is_empty();
+    let moved = stored.meta.final_url != cur.final_url.as_str();
+    if moved {
+        report.moved_from = Some(stored.meta.final_url.clone());
+    }
+    if content_changed || moved {
+        report.status = Status::Changed;
+    }
+    report.changes = changes;
+
+    let keep_validators = !content_changed && !cur.rebaselined;
+    let meta = Meta {
+        format: META_FORMAT,
+        id: t.id.clone(),
+        url: t.url.to_string(),
+        final_url: cur.final_url.to_string(),
+        content_hash: content_hash(&cur.markdown),
+        changed_at: if content_changed {
+            now
+        } else {
+            stored.meta.changed_at
+        },
+        etag: if keep_validators {
+            stored.meta.etag.clone()
+        } else {
+            cur.validators.etag.clone()
+        },
+        last_modified: if keep_validators {
+            stored.meta.last_modified.clone()
+        } else {
+            cur.validators.last_modified.clone()
+        },
+        rules_hash: t.rules_hash(),
+        text_chars: if content_changed || cur.rebaselined {
+            text_chars
+        } else {
+            stored.meta.text_chars
+        },
+    };
+    let snapshot = Snapshot {
+        meta,
+        markdown: cur.markdown.clone(),
+    };
+    let html = if content_changed {
+        cur.html.clone()
+    } else {
+        None
+    };
+    (report, Some(Pending { snapshot, html }))
+}
+
+/// Options of `check`.
+#[derive(Debug, Clone, Default)]
+pub struct CheckOptions {
+    pub targets: Vec<String>,
+    pub dry_run: bool,
+}
+
+/// `check`: fetch, compare, inspect, notify, then store what was delivered.
+/// `previews` receives what a dry run would have sent (Slack payloads).
+pub async fn check(
+    pipeline: &Pipeline,
+    opts: &CheckOptions,
+    notifier: &Notifier,
+    ctx: &RunContext,
+    previews: &mut Vec<String>,
+) -> Result<Outcome, Error> {
+    let targets = pipeline.config.select_targets(&opts.targets)?;
+    let mut state = pipeline.store.load_state()?;
+    let observations = pipeline.observe_all(&targets, false).await;
+    let findings = inspect_all(pipeline, &observations).await;
+
+    let mut reports = Vec::with_capacity(observations.len());
+    let (mut any_failed, mut any_undelivered) = (false, false);
+    for (obs, found) in observations.iter().zip(findings) {
+        let (mut report, pending) = assess(obs, ctx.time);
+        let before = state
+            .targets
+            .get(&obs.target.id)
+            .cloned()
+            .unwrap_or_default();
+        let mut after = before.clone();
+
+        if report.status == Status::Failed {
+            any_failed = true;
+            after.consecutive_failures = before.consecutive_failures.saturating_add(1);
+            report.consecutive_failures = after.consecutive_failures;
+            if after.consecutive_failures >= FAILURES_BEFORE_ALERT && !before.failure_alerted {
+                report.unreachable_alert = true;
+                after.failure_alerted = true;
+            }
+        } else {
+            report.back = before.failure_alerted;
+            after.consecutive_failures = 0;
+            after.failure_alerted = false;
+        }
+        if let Some(found) = found {
+            let tracked = inspect::track(&before.findings, &found);
+            report.new_findings = tracked.opened;
+            report.resolved_findings = tracked.resolved;
+            report.open_findings = tracked.open;
+            after.findings = tracked.state;
+        }
+
+        let delivered = if !report.is_news() {
+            true
+        } else if opts.dry_run {
+            previews.extend(notifier.preview(&report, ctx));
+            true
+        } else {
+            match notifier.deliver(&report, ctx).await {
+                Ok(()) => true,
+                Err(e) => {
+                    tracing::warn!(target = %obs.target.id, error = %e, "notification not delivered");
+                    report.delivery_error = Some(e.to_string());
+                    any_undelivered = true;
+                    false
+                }
+            }
+        };
+
+        if delivered {
+            if !opts.dry_run {
+                if let Some(p) = pending {
+                    pipeline.store.save(&p.snapshot, p.html.as_deref())?;
+                }
+            }
+            set_state(&mut state, &obs.target.id, after);
+        } else {
+            // Nothing announced may be remembered as announced; failures still count.
+            let mut kept = before;
+            kept.consecutive_failures = after.consecutive_failures;
+            set_state(&mut state, &obs.target.id, kept);
+        }
+        reports.push(report);
+    }
+    if !opts.dry_run {
+        pipeline.store.save_state(&state)?;
+    }
+    Ok(Outcome {
+        report: RunReport {
+            generated_at: ctx.time,
+            command: "check".into(),
+            dry_run: opts.dry_run,
+            targets: reports,
+        },
+        any_failed,
+        any_undelivered,
+    })
+}
+
+fn set_state(state: &mut State, id: &str, ts: TargetState) {
+    if ts == TargetState::default() {
+        state.targets.remove(id);
+    } else {
+        state.targets.insert(id.to_string(), ts);
+    }
+}
+
+/// Findings for every observation whose content was extracted (`None` for the others, whose
+/// remembered findings then stay as they are).
+async fn inspect_all(
+    pipeline: &Pipeline,
+    observations: &[Observation],
+) -> Vec<Option<Vec<Finding>>> {
+    let watched: Vec<Url> = pipeline
+        .config
+        .targets
+        .iter()
+        .map(|t| t.url.clone())
+        .collect();
+    let futures = observations.iter().map(|obs| {
+        let watched = &watched;
+        async move {
+            let cur = obs.result.as_ref().ok()?;
+            let extracted = cur.extracted.as_ref()?;
+            Some(inspect::inspect(&obs.target, &cur.final_url, extracted, watched).await)
+        }
+    });
+    futures::future::join_all(futures).await
+}
+
+/// `diff`: what changed against the stored snapshots; writes nothing, posts nothing.
+pub async fn diff_targets(
+    pipeline: &Pipeline,
+    ids: &[String],
+    now: DateTime<Utc>,
+) -> Result<Outcome, Error> {
+    let targets = pipeline.config.select_targets(ids)?;
+    let observations = pipeline.observe_all(&targets, false).await;
+    let mut any_failed = false;
+    let reports = observations
+        .iter()
+        .map(|obs| {
+            let (mut report, _) = assess(obs, now);
+            if report.status == Status::Watching {
+                report.status = Status::NoSnapshot;
+            }
+            any_failed |= report.status == Status::Failed;
+            report
+        })
+        .collect();
+    Ok(Outcome {
+        report: RunReport {
+            generated_at: now,
+            command: "diff".into(),
+            dry_run: false,
+            targets: reports,
+        },
+        any_failed,
+        any_undelivered: false,
+    })
+}
+
+/// `accept`: store the current content as the snapshot, without notifying; findings state
+/// stays as it is.
+pub async fn accept(
+    pipeline: &Pipeline,
+    ids: &[String],
+    now: DateTime<Utc>,
+) -> Result<Outcome, Error> {
+    let targets = pipeline.config.select_targets(ids)?;
+    let observations = pipeline.observe_all(&targets, true).await;
+    let mut any_failed = false;
+    let mut reports = Vec::new();
+    for obs in &observations {
+        let (report, pending) = assess(obs, now);
+        any_failed |= report.status == Status::Failed;
+        if let Some(mut p) = pending {
+            // An accepted page is the new reference page, even when only noise changed.
+            if let Some(html) = obs.result.as_ref().ok().and_then(|c| c.html.clone()) {
+                if p.html.is_none() && report.status != Status::Unchanged {
+                    p.html = Some(html);
+                }
+            }
+            pipeline.store.save(&p.snapshot, p.html.as_deref())?;
+        }
+        reports.push(report);
+    }
+    Ok(Outcome {
+        report: RunReport {
+            generated_at: now,
+            command: "accept".into(),
+            dry_run: false,
+            targets: reports,
+        },
+        any_failed,
+        any_undelivered: false,
+    })
+}
+
+/// `links`: only the link and empty-link checks; every finding open now is listed.
+pub async fn links(
+    pipeline: &Pipeline,
+    ids: &[String],
+    now: DateTime<Utc>,
+) -> Result<Outcome, Error> {
+    let targets = pipeline.config.select_targets(ids)?;
+    let observations = pipeline.observe_all(&targets, true).await;
+    let findings = inspect_all(pipeline, &observations).await;
+    let mut any_failed = false;
+    let reports = observations
+        .iter()
+        .zip(findings)
+        .map(|(obs, found)| {
+            let t = &obs.target;
+            let mut report = TargetReport::new(&t.id, &t.name, t.url.as_str(), Status::Unchanged);
+            match &obs.result {
+                Err(e) => {
+                    any_failed = true;
+                    report.status = Status::Failed;
+                    report.error = Some(e.clone());
+                }
+                Ok(cur) => report.final_url = Some(cur.final_url.to_string()),
+            }
+            report.open_findings = found.unwrap_or_default();
+            report
+        })
+        .collect();
+    Ok(Outcome {
+        report: RunReport {
+            generated_at: now,
+            command: "links".into(),
+            dry_run: false,
+            targets: reports,
+        },
+        any_failed,
+        any_undelivered: false,
+    })
+}

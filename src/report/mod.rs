@@ -1,0 +1,251 @@
+//! One model of a run (per target: status, changes, findings), rendered as terminal text,
+//! Markdown (GitHub job summary) or JSON.
+
+mod markdown;
+mod text;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::diff::Change;
+use crate::inspect::Finding;
+
+pub use markdown::render_markdown;
+pub use text::render_text;
+
+/// How to render a report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Format {
+    #[default]
+    Text,
+    Markdown,
+    Json,
+}
+
+/// What became of one target in this run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// First sight: the baseline was stored.
+    Watching,
+    /// The content (or where the URL lands) changed.
+    Changed,
+    /// Nothing changed.
+    Unchanged,
+    /// The page could not be fetched or extracted; the snapshot was not touched.
+    Failed,
+    /// `diff` only: there is no snapshot to compare with yet.
+    NoSnapshot,
+}
+
+/// One target's part of a run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TargetReport {
+    pub id: String,
+    pub name: String,
+    pub url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub final_url: Option<String>,
+    /// Where the URL used to land, when that moved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub moved_from: Option<String>,
+    pub status: Status,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<Change>,
+    /// Blocks in the new content (for "N of M blocks changed").
+    #[serde(default)]
+    pub blocks: usize,
+    /// Why the target failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Failures in a row, this one included.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub consecutive_failures: u32,
+    /// This run announces that the target has become unreachable.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub unreachable_alert: bool,
+    /// This run announces that the target is back after being announced unreachable.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub back: bool,
+    /// The extraction rules changed and the baseline was re-made from the stored HTML.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub rebaselined: bool,
+    /// Findings that appear in this run.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub new_findings: Vec<Finding>,
+    /// Findings that were reported before and are gone now.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resolved_findings: Vec<Finding>,
+    /// Every finding open after this run (reported or not yet).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub open_findings: Vec<Finding>,
+    /// Why the notification about this target was not delivered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery_error: Option<String>,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+impl TargetReport {
+    /// A report with nothing in it yet.
+    pub fn new(id: &str, name: &str, url: &str, status: Status) -> Self {
+        TargetReport {
+            id: id.to_string(),
+            name: name.to_string(),
+            url: url.to_string(),
+            final_url: None,
+            moved_from: None,
+            status,
+            changes: Vec::new(),
+            blocks: 0,
+            error: None,
+            consecutive_failures: 0,
+            unreachable_alert: false,
+            back: false,
+            rebaselined: false,
+            new_findings: Vec::new(),
+            resolved_findings: Vec::new(),
+            open_findings: Vec::new(),
+            delivery_error: None,
+        }
+    }
+
+    /// Whether this target has something to tell a person (and so a notification to send).
+    pub fn is_news(&self) -> bool {
+        matches!(
+            self.status,
+            Status::Watching | Status::Changed | Status::NoSnapshot
+        ) || self.unreachable_alert
+            || self.back
+            || !self.new_findings.is_empty()
+            || !self.resolved_findings.is_empty()
+    }
+
+    /// A short phrase for what happened: "changed", "now watching", "unreachable", "back", …
+    pub fn headline(&self) -> String {
+        let mut parts: Vec<&str> = Vec::new();
+        match self.status {
+            Status::Watching => parts.push("now watching"),
+            Status::Changed if self.changes.is_empty() && self.moved_from.is_some() => {
+                parts.push("moved")
+            }
+            Status::Changed => parts.push("changed"),
+            Status::Failed if self.unreachable_alert => parts.push("unreachable"),
+            Status::Failed => parts.push("fetch failed"),
+            Status::NoSnapshot => parts.push("no snapshot yet"),
+            Status::Unchanged => {}
+        }
+        if self.back {
+            parts.insert(0, "back");
+        }
+        if !self.new_findings.is_empty() {
+            parts.push("new findings");
+        }
+        if !self.resolved_findings.is_empty() {
+            parts.push("findings resolved");
+        }
+        if parts.is_empty() {
+            parts.push("unchanged");
+        }
+        parts.join(", ")
+    }
+
+    /// Words removed and added over all changes.
+    pub fn word_counts(&self) -> (usize, usize) {
+        self.changes.iter().fold((0, 0), |(r, a), c| {
+            let (cr, ca) = c.word_counts();
+            (r + cr, a + ca)
+        })
+    }
+}
+
+/// A whole run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunReport {
+    pub generated_at: DateTime<Utc>,
+    /// The command that made it: check, diff, accept or links.
+    pub command: String,
+    pub dry_run: bool,
+    pub targets: Vec<TargetReport>,
+}
+
+impl RunReport {
+    /// Renders the report in a format; `color` only matters for text.
+    pub fn render(&self, format: Format, color: bool) -> String {
+        match format {
+            Format::Text => render_text(self, color),
+            Format::Markdown => render_markdown(self),
+            Format::Json => {
+                let mut s = serde_json::to_string_pretty(self).expect("report serialises");
+                s.push('\n');
+                s
+            }
+        }
+    }
+}
+
+/// Words of unchanged text kept on each side of a change when a block is shown.
+pub const CONTEXT_WORDS: usize = 6;
+
+/// The spans of a changed block with long runs of unchanged text cut down to a few words of
+/// context around each change (an ellipsis marks a cut).
+pub fn with_context(spans: &[crate::diff::Span], words: usize) -> Vec<crate::diff::Span> {
+    use crate::diff::{Span, SpanOp};
+    let last = spans.len().saturating_sub(1);
+    spans
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            if s.op != SpanOp::Equal {
+                return s.clone();
+            }
+            let w: Vec<&str> = s.text.split_whitespace().collect();
+            let lead = if s.text.starts_with(char::is_whitespace) {
+                " "
+            } else {
+                ""
+            };
+            let trail = if s.text.ends_with(char::is_whitespace) {
+                " "
+            } else {
+                ""
+            };
+            let text = if i == 0 && w.len() > words {
+                format!("… {}{trail}", w[w.len() - words..].join(" "))
+            } else if i == last && i != 0 && w.len() > words {
+                format!("{lead}{} …", w[..words].join(" "))
+            } else if i != 0 && i != last && w.len() > 2 * words {
+                format!(
+                    "{lead}{} … {}{trail}",
+                    w[..words].join(" "),
+                    w[w.len() - words..].join(" ")
+                )
+            } else {
+                s.text.clone()
+            };
+            Span { op: s.op, text }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diff::word_spans;
+
+    #[test]
+    fn context_is_cut_around_the_change() {
+        let old = "one two three four five six seven eight nine ten eleven twelve";
+        let new = "one two three four five six SEVEN eight nine ten eleven twelve";
+        let spans = with_context(&word_spans(old, new), 2);
+        let joined: String = spans.iter().map(|s| s.text.as_str()).collect();
+        assert!(joined.starts_with("… five six "), "{joined}");
+        assert!(joined.ends_with(" eight nine …"), "{joined}");
+    }
+}

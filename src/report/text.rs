@@ -1,0 +1,161 @@
+//! The report as terminal text: wdiff-style markers (`[-removed-]`, `{+added+}`) that stay
+//! readable without colour, coloured on a terminal.
+
+use std::fmt::Write;
+
+use anstyle::{AnsiColor, Style};
+
+use super::{with_context, RunReport, Status, TargetReport, CONTEXT_WORDS};
+use crate::diff::{Change, SpanOp};
+
+struct Styles {
+    removed: Style,
+    added: Style,
+    heading: Style,
+    dim: Style,
+    bad: Style,
+}
+
+impl Styles {
+    fn new(color: bool) -> Self {
+        if !color {
+            let plain = Style::new();
+            return Styles {
+                removed: plain,
+                added: plain,
+                heading: plain,
+                dim: plain,
+                bad: plain,
+            };
+        }
+        Styles {
+            removed: AnsiColor::Red.on_default().strikethrough(),
+            added: AnsiColor::Green.on_default().bold(),
+            heading: Style::new().bold(),
+            dim: Style::new().dimmed(),
+            bad: AnsiColor::Red.on_default().bold(),
+        }
+    }
+
+    fn paint(&self, style: Style, text: &str) -> String {
+        format!("{style}{text}{style:#}")
+    }
+}
+
+/// Renders a run as text; `color` adds ANSI styles.
+pub fn render_text(report: &RunReport, color: bool) -> String {
+    let st = Styles::new(color);
+    let mut out = String::new();
+    for t in &report.targets {
+        target(&mut out, t, &st);
+    }
+    if report.targets.is_empty() {
+        out.push_str("no targets\n");
+    }
+    out
+}
+
+fn target(out: &mut String, t: &TargetReport, st: &Styles) {
+    let headline = t.headline();
+    let head_style = if t.status == Status::Failed {
+        st.bad
+    } else {
+        st.heading
+    };
+    let _ = writeln!(out, "{} — {}", st.paint(head_style, &t.name), headline);
+    let _ = writeln!(out, "  {}", st.paint(st.dim, &t.url));
+    if let Some(from) = &t.moved_from {
+        let _ = writeln!(
+            out,
+            "  now lands on {} (was {})",
+            t.final_url.as_deref().unwrap_or("?"),
+            from
+        );
+    }
+    if let Some(err) = &t.error {
+        let _ = writeln!(
+            out,
+            "  error: {err} (failed {} run(s) in a row; snapshot kept)",
+            t.consecutive_failures
+        );
+    }
+    if t.status == Status::Watching {
+        let _ = writeln!(out, "  baseline stored ({} blocks)", t.blocks);
+    }
+    if t.status == Status::NoSnapshot {
+        let _ = writeln!(
+            out,
+            "  no snapshot yet: `policy-watch accept {}` or a `check` stores the baseline",
+            t.id
+        );
+    }
+    if t.rebaselined {
+        let _ = writeln!(
+            out,
+            "  extraction rules changed: baseline re-made from the stored page"
+        );
+    }
+    if !t.changes.is_empty() {
+        let (removed, added) = t.word_counts();
+        let _ = writeln!(
+            out,
+            "  {} change(s): {removed} word(s) removed, {added} added",
+            t.changes.len()
+        );
+    }
+    for c in &t.changes {
+        match c {
+            Change::Added { text } => {
+                let _ = writeln!(out, "  + {}", st.paint(st.added, &format!("{{+{text}+}}")));
+            }
+            Change::Removed { text } => {
+                let _ = writeln!(out, "  - {}", st.paint(st.removed, &format!("[-{text}-]")));
+            }
+            Change::Moved { text } => {
+                let _ = writeln!(out, "  ↕ moved: {text}");
+            }
+            Change::Changed { spans } => {
+                let mut line = String::new();
+                for s in with_context(spans, CONTEXT_WORDS) {
+                    match s.op {
+                        SpanOp::Equal => line.push_str(&s.text),
+                        SpanOp::Removed => {
+                            line.push_str(&st.paint(st.removed, &format!("[-{}-]", s.text.trim())))
+                        }
+                        SpanOp::Added => {
+                            line.push_str(&st.paint(st.added, &format!("{{+{}+}}", s.text.trim())))
+                        }
+                    }
+                }
+                let _ = writeln!(out, "  ~ {line}");
+            }
+        }
+    }
+    for f in &t.new_findings {
+        let _ = writeln!(out, "  ! new: {}", f.message);
+        if let Some(ctx) = &f.context {
+            let _ = writeln!(out, "      {ctx}");
+        }
+    }
+    for f in &t.resolved_findings {
+        let _ = writeln!(out, "  ✓ resolved: {}", f.message);
+    }
+    let still_open = t
+        .open_findings
+        .iter()
+        .filter(|f| !t.new_findings.iter().any(|n| n.id == f.id))
+        .count();
+    if still_open > 0 {
+        let _ = writeln!(
+            out,
+            "  {still_open} finding(s) still open (reported before)"
+        );
+    }
+    if let Some(err) = &t.delivery_error {
+        let _ = writeln!(
+            out,
+            "  {}",
+            st.paint(st.bad, &format!("notification not delivered: {err} (snapshot kept; the next run sends it again)"))
+        );
+    }
+}
