@@ -1,0 +1,146 @@
+//! Shared by every integration test: fixtures, a local HTTP server (wiremock) and a temporary
+//! working folder with its own config. Nothing here reaches beyond 127.0.0.1.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+/// The bytes of `tests/fixtures/<rel>`.
+pub fn fixture_bytes(rel: &str) -> Vec<u8> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(rel);
+    std::fs::read(&p).unwrap_or_else(|e| panic!("fixture {}: {e}", p.display()))
+}
+
+/// The text of `tests/fixtures/<rel>` (UTF-8 fixtures only).
+pub fn fixture(rel: &str) -> String {
+    String::from_utf8(fixture_bytes(rel)).expect("UTF-8 fixture")
+}
+
+/// An HTML response.
+pub fn html(body: impl Into<Vec<u8>>) -> ResponseTemplate {
+    ResponseTemplate::new(200)
+        .insert_header("content-type", "text/html; charset=utf-8")
+        .set_body_bytes(body.into())
+}
+
+/// Serves `body` as HTML at `at` (replacing whatever was served there before).
+pub async fn serve(server: &MockServer, at: &str, body: impl Into<Vec<u8>>) {
+    Mock::given(method("GET"))
+        .and(path(at))
+        .respond_with(html(body))
+        .mount(server)
+        .await;
+}
+
+/// Like [`serve`] but forgets every earlier mock first.
+pub async fn reserve(server: &MockServer, at: &str, body: impl Into<Vec<u8>>) {
+    server.reset().await;
+    serve(server, at, body).await;
+}
+
+/// A temporary folder with a `policy-watch.toml` and a `snapshots/` folder.
+pub struct Workdir {
+    pub dir: tempfile::TempDir,
+}
+
+impl Workdir {
+    /// A folder whose config holds `targets_toml` (one or more `[[target]]` tables) after a
+    /// fast `[http]` section fit for tests (short timeouts and backoff).
+    pub fn new(targets_toml: &str) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cfg = format!(
+            "snapshot_dir = \"snapshots\"\n\n[http]\ntimeout_secs = 5\nretries = 2\nbackoff_ms = 50\n\n{targets_toml}"
+        );
+        std::fs::write(dir.path().join("policy-watch.toml"), cfg).expect("write config");
+        Workdir { dir }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn config(&self) -> PathBuf {
+        self.dir.path().join("policy-watch.toml")
+    }
+
+    pub fn snapshots(&self) -> PathBuf {
+        self.dir.path().join("snapshots")
+    }
+
+    /// The text of `snapshots/<name>`.
+    pub fn snapshot(&self, name: &str) -> String {
+        std::fs::read_to_string(self.snapshots().join(name))
+            .unwrap_or_else(|e| panic!("snapshots/{name}: {e}"))
+    }
+
+    /// Every file under `snapshots/` with its bytes, sorted by name.
+    pub fn snapshot_files(&self) -> Vec<(String, Vec<u8>)> {
+        let mut out: Vec<(String, Vec<u8>)> = match std::fs::read_dir(self.snapshots()) {
+            Ok(rd) => rd
+                .filter_map(|e| e.ok())
+                .map(|e| {
+                    (
+                        e.file_name().to_string_lossy().into_owned(),
+                        std::fs::read(e.path()).expect("read snapshot file"),
+                    )
+                })
+                .collect(),
+            Err(_) => Vec::new(),
+        };
+        out.sort();
+        out
+    }
+
+    /// The binary, run in this folder, with no Slack settings from the outer environment.
+    pub fn cmd(&self) -> Command {
+        let mut cmd = Command::cargo_bin("policy-watch").expect("binary");
+        cmd.current_dir(self.path())
+            .env_remove("SLACK_WEBHOOK_URL")
+            .env_remove("SLACK_BOT_TOKEN")
+            .env_remove("SLACK_CHANNEL")
+            .env_remove("SLACK_API_URL")
+            .env_remove("GITHUB_RUN_ID")
+            .env("NO_COLOR", "1")
+            .env("RUST_LOG", "warn");
+        cmd
+    }
+}
+
+/// A `[[target]]` table.
+pub fn target(id: &str, url: &str, extra: &str) -> String {
+    format!("[[target]]\nid = \"{id}\"\nname = \"{id} policy\"\nurl = \"{url}\"\n{extra}\n")
+}
+
+/// What a finished run of the binary said.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs the binary off the async threads, so that the test's servers keep answering.
+pub async fn run(mut cmd: Command) -> Run {
+    let out = tokio::task::spawn_blocking(move || cmd.output().expect("run policy-watch"))
+        .await
+        .expect("join");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+impl Workdir {
+    /// Runs `policy-watch <args>` in this folder.
+    pub async fn run(&self, args: &[&str]) -> Run {
+        let mut cmd = self.cmd();
+        cmd.args(args);
+        run(cmd).await
+    }
+}
