@@ -50,7 +50,7 @@ pub fn join(buf: &mut String, piece: &str) {
     buf.push_str(piece);
 }
 
-/// Whole-text normalisation: [`fold`] then trim.
+/// Whole-text normalisation: NFC, invisibles dropped, spaces folded, then trimmed.
 pub fn normalize(raw: &str) -> String {
     fold(raw).trim().to_string()
 }
