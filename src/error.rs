@@ -99,6 +99,9 @@ pub enum NotifyError {
     Rejected(String),
     #[error("Slack could not be reached: {0}")]
     Unreachable(String),
+    /// The Slack settings in the environment cannot be used (exit code 2).
+    #[error("{0}")]
+    Settings(String),
 }
 
 /// Any failure of a whole command.

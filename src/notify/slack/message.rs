@@ -1,0 +1,827 @@
+//! Block Kit messages made from one target's report: a header that names the policy and what
+//! happened, a context line (address, time, GitHub run), the changes with removed words struck
+//! through and added words in bold, link changes, findings — kept within Slack's limits.
+
+use std::collections::BTreeSet;
+use std::sync::LazyLock;
+
+use regex::Regex;
+use slack_morphism::prelude::{
+    SlackBlock, SlackBlockMarkDownText, SlackBlockPlainText, SlackBlockText, SlackContextBlock,
+    SlackContextBlockElement, SlackHeaderBlock, SlackMessageContent, SlackSectionBlock,
+};
+
+use super::escape;
+use crate::diff::{Change, Span, SpanOp};
+use crate::inspect::{Finding, FindingKind};
+use crate::notify::RunContext;
+use crate::report::{with_context, Status, TargetReport, CONTEXT_WORDS};
+
+/// Slack's limit for the text of a section block.
+pub const SECTION_MAX: usize = 3000;
+/// Slack's limit for the text of a header block.
+pub const HEADER_MAX: usize = 150;
+/// Slack's limit for blocks in one message.
+pub const BLOCKS_MAX: usize = 50;
+
+/// What a section may hold, with a margin under [`SECTION_MAX`].
+const SECTION_BUDGET: usize = 2900;
+/// One change in a message that shows several (the thread shows it whole).
+const CHANGE_BUDGET: usize = 700;
+/// Changes shown in a webhook message, and the text they may fill together.
+const SINGLE_CHANGES_MAX: usize = 15;
+const SINGLE_TEXT_BUDGET: usize = 9000;
+/// Changes shown in the summary that heads a thread.
+const SUMMARY_CHANGES_MAX: usize = 3;
+/// Blocks and text of one message in the diff thread.
+const THREAD_BLOCKS_MAX: usize = 40;
+const THREAD_TEXT_BUDGET: usize = 20_000;
+/// Messages in one diff thread (at about one a second); past that the thread points to the
+/// full diff elsewhere.
+const THREAD_MESSAGES_MAX: usize = 10;
+/// Blocks kept free for links, findings and the "more" line after the changes.
+const TAIL_BLOCKS: usize = 6;
+
+/// How a report becomes messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// One message that shows as much of the diff as fits and says where the rest is
+    /// (incoming webhook: no threads).
+    Single,
+    /// A summary, and the whole diff in its thread (bot token).
+    Threaded,
+}
+
+/// The messages for one target: the one posted to the channel, and the thread replies.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Composed {
+    pub message: SlackMessageContent,
+    pub thread: Vec<SlackMessageContent>,
+}
+
+/// Makes the messages about one target.
+pub fn compose(report: &TargetReport, ctx: &RunContext, layout: Layout) -> Composed {
+    let thread = match layout {
+        Layout::Threaded => thread_messages(report, ctx),
+        Layout::Single => Vec::new(),
+    };
+    let mut blocks = vec![header(report), context(report, ctx)];
+    if let Some(status) = status_text(report) {
+        blocks.push(section(status));
+    }
+
+    let (max_changes, text_budget) = match layout {
+        Layout::Single => (SINGLE_CHANGES_MAX, SINGLE_TEXT_BUDGET),
+        Layout::Threaded => (SUMMARY_CHANGES_MAX, SINGLE_TEXT_BUDGET),
+    };
+    let max_changes = max_changes.min(BLOCKS_MAX - blocks.len() - TAIL_BLOCKS);
+    let mut shown = 0;
+    let mut used = 0;
+    let mut cut = false;
+    for change in &report.changes {
+        if shown == max_changes {
+            break;
+        }
+        let (text, was_cut) = change_summary(change);
+        let len = text.chars().count();
+        if shown > 0 && used + len > text_budget {
+            break;
+        }
+        used += len;
+        cut |= was_cut;
+        shown += 1;
+        blocks.push(section(text));
+    }
+    let omitted = report.changes.len() - shown;
+
+    if let Some(links) = links_text(&report.changes) {
+        blocks.push(section(links));
+    }
+    blocks.extend(findings_blocks(report));
+
+    match layout {
+        Layout::Single if omitted > 0 || cut => {
+            blocks.push(context_line(more_line(report, ctx, omitted, cut)));
+        }
+        Layout::Threaded if !thread.is_empty() => {
+            let parts = thread.len();
+            let s = if parts == 1 { "" } else { "s" };
+            blocks.push(context_line(format!(
+                "🧵 Full diff in the thread ({parts} message{s})."
+            )));
+        }
+        _ => {}
+    }
+    debug_assert!(blocks.len() <= BLOCKS_MAX);
+
+    Composed {
+        message: SlackMessageContent::new()
+            .with_text(fallback_text(report))
+            .with_blocks(blocks),
+        thread,
+    }
+}
+
+/// The whole diff, each changed block in full, chunked into thread replies.
+fn thread_messages(report: &TargetReport, ctx: &RunContext) -> Vec<SlackMessageContent> {
+    if report.changes.is_empty() {
+        return Vec::new();
+    }
+    // Each chunk: its sections, and the index of the first change that starts in it.
+    let mut chunks: Vec<(Vec<String>, usize)> = Vec::new();
+    let mut current: Vec<String> = Vec::new();
+    let mut current_first = 0;
+    let mut chars = 0;
+    for (i, change) in report.changes.iter().enumerate() {
+        for text in change_full(change) {
+            let len = text.chars().count();
+            if !current.is_empty()
+                && (current.len() + 1 >= THREAD_BLOCKS_MAX || chars + len > THREAD_TEXT_BUDGET)
+            {
+                chunks.push((std::mem::take(&mut current), current_first));
+                chars = 0;
+            }
+            if current.is_empty() {
+                current_first = i;
+            }
+            chars += len;
+            current.push(text);
+        }
+    }
+    if !current.is_empty() {
+        chunks.push((current, current_first));
+    }
+
+    let omitted = if chunks.len() > THREAD_MESSAGES_MAX {
+        let first_left_out = chunks[THREAD_MESSAGES_MAX].1;
+        chunks.truncate(THREAD_MESSAGES_MAX);
+        Some(report.changes.len() - first_left_out)
+    } else {
+        None
+    };
+    let parts = chunks.len();
+    let name = escape::text(&report.name);
+    chunks
+        .into_iter()
+        .enumerate()
+        .map(|(i, (sections, _))| {
+            let part = format!("part {} of {parts}", i + 1);
+            let mut blocks = vec![context_line(format!("Full diff of *{name}* — {part}"))];
+            blocks.extend(sections.into_iter().map(section));
+            if i + 1 == parts {
+                if let Some(n) = omitted {
+                    blocks.push(context_line(more_line(report, ctx, n, true)));
+                }
+            }
+            SlackMessageContent::new()
+                .with_text(format!("{name}: full diff, {part}"))
+                .with_blocks(blocks)
+        })
+        .collect()
+}
+
+/// "Policy name: what happened" in a header block, emoji first.
+fn header(report: &TargetReport) -> SlackBlock {
+    let text = format!("{} {}: {}", emoji(report), report.name, report.headline());
+    let text = truncate_chars(&text, HEADER_MAX);
+    SlackHeaderBlock::new(SlackBlockPlainText::new(text).with_emoji(true).into()).into()
+}
+
+fn emoji(report: &TargetReport) -> &'static str {
+    if report.unreachable_alert {
+        "🚫"
+    } else if report.status == Status::Failed {
+        "⚠️"
+    } else if report.status == Status::Changed {
+        "📝"
+    } else if matches!(report.status, Status::Watching | Status::NoSnapshot) {
+        "👀"
+    } else if report.back {
+        "✅"
+    } else if !report.new_findings.is_empty() {
+        "⚠️"
+    } else {
+        "✅"
+    }
+}
+
+/// The address (and where it lands now), the time, and the GitHub run and commit.
+fn context(report: &TargetReport, ctx: &RunContext) -> SlackBlock {
+    let mut parts = vec![escape::url(&report.url)];
+    if let Some(from) = &report.moved_from {
+        let now = report.final_url.as_deref().unwrap_or("?");
+        parts.push(format!(
+            "now lands on {} (was {})",
+            escape::url(now),
+            escape::url(from)
+        ));
+    }
+    let fallback = ctx.time.format("%Y-%m-%d %H:%M UTC");
+    parts.push(format!(
+        "<!date^{}^{{date_short_pretty}} {{time}}|{fallback}>",
+        ctx.time.timestamp()
+    ));
+    if let Some(run) = &ctx.run_url {
+        parts.push(escape::link(run, "GitHub run"));
+    }
+    if let Some(commit) = &ctx.commit_url {
+        let sha = commit.rsplit('/').next().unwrap_or_default();
+        let short: String = sha.chars().take(7).collect();
+        parts.push(escape::link(commit, &format!("commit {short}")));
+    }
+    context_line(parts.join(" · "))
+}
+
+/// What happened, in a sentence or two.
+fn status_text(report: &TargetReport) -> Option<String> {
+    let mut lines: Vec<String> = Vec::new();
+    if report.back {
+        lines.push("✅ The page can be fetched again.".to_string());
+    }
+    match report.status {
+        Status::Watching => lines.push(format!(
+            "Now watching this page: the baseline is stored ({} blocks). Changes are posted from the next run on.",
+            report.blocks
+        )),
+        Status::NoSnapshot => lines.push("There is no snapshot of this page yet.".to_string()),
+        Status::Failed => {
+            let error = escape::text(report.error.as_deref().unwrap_or("unknown error"));
+            let runs = report.consecutive_failures.max(1);
+            let times = if runs == 1 {
+                "once".to_string()
+            } else {
+                format!("{runs} runs in a row")
+            };
+            lines.push(format!(
+                "Could not fetch the page {times}: {error}. The stored snapshot is kept; a message follows when the page is back."
+            ));
+        }
+        Status::Changed => {
+            if !report.changes.is_empty() {
+                let (removed, added) = report.word_counts();
+                let n = report.changes.len();
+                lines.push(format!(
+                    "*{n} {}*: {removed} {} removed, {added} added.",
+                    plural(n, "change", "changes"),
+                    plural(removed, "word", "words"),
+                ));
+            }
+            if let Some(from) = &report.moved_from {
+                lines.push(format!(
+                    "↪️ The address now lands on {} instead of {}.",
+                    escape::url(report.final_url.as_deref().unwrap_or("?")),
+                    escape::url(from)
+                ));
+            }
+        }
+        Status::Unchanged => {}
+    }
+    if report.rebaselined {
+        lines.push(
+            "The extraction rules changed: the baseline was first re-made from the stored page."
+                .to_string(),
+        );
+    }
+    (!lines.is_empty()).then(|| truncate_section(lines.join("\n")))
+}
+
+fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
+    if n == 1 {
+        one
+    } else {
+        many
+    }
+}
+
+/// A change as one section with a few words of context; `true` if it had to be cut.
+fn change_summary(change: &Change) -> (String, bool) {
+    let (mark, runs) = match change {
+        Change::Changed { spans } => ("✏️", with_context(spans, CONTEXT_WORDS)),
+        _ => change_runs(change),
+    };
+    let pieces = pieces(&runs, CHANGE_BUDGET);
+    let cut = pieces.len() > 1;
+    let mut text = format!("{mark} {}", pieces.into_iter().next().unwrap_or_default());
+    if cut {
+        text.push_str(" …");
+    }
+    (text, cut)
+}
+
+/// A change in full, over as many sections as it needs.
+fn change_full(change: &Change) -> Vec<String> {
+    let (mark, runs) = match change {
+        Change::Changed { spans } => ("✏️", spans.clone()),
+        _ => change_runs(change),
+    };
+    pieces(&runs, SECTION_BUDGET - 10)
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| if i == 0 { format!("{mark} {p}") } else { p })
+        .collect()
+}
+
+/// The marker and spans of an added, removed or moved block.
+fn change_runs(change: &Change) -> (&'static str, Vec<Span>) {
+    let span = |op, text: &str| Span {
+        op,
+        text: text.to_string(),
+    };
+    match change {
+        Change::Added { text } => ("➕", vec![span(SpanOp::Added, text)]),
+        Change::Removed { text } => ("➖", vec![span(SpanOp::Removed, text)]),
+        Change::Moved { text } => ("↕️ _moved:_", vec![span(SpanOp::Equal, text)]),
+        Change::Changed { spans } => ("✏️", spans.clone()),
+    }
+}
+
+/// What a marked run costs besides its text: two markers and up to two spaces.
+const MARK_COST: usize = 4;
+
+/// Renders spans as mrkdwn, split at word boundaries into pieces of at most `budget`
+/// characters; every piece is complete (markers closed), so each can be a section of its own.
+pub fn pieces(spans: &[Span], budget: usize) -> Vec<String> {
+    let budget = budget.max(40);
+    let mut out: Vec<String> = Vec::new();
+    let mut runs: Vec<(SpanOp, String)> = Vec::new();
+    let mut cost = 0;
+    for span in spans {
+        for word in span.text.split_inclusive(char::is_whitespace) {
+            for part in hard_split(word, budget / 5) {
+                let len = escape::text_len(part);
+                let continues = runs.last().is_some_and(|(op, _)| *op == span.op);
+                let add = len + if continues { 0 } else { MARK_COST };
+                if cost + add > budget && !runs.is_empty() {
+                    out.push(render(&runs));
+                    runs.clear();
+                    cost = 0;
+                }
+                match runs.last_mut() {
+                    Some((op, text)) if *op == span.op => text.push_str(part),
+                    _ => {
+                        runs.push((span.op, part.to_string()));
+                        cost += MARK_COST;
+                    }
+                }
+                cost += len;
+            }
+        }
+    }
+    if !runs.is_empty() {
+        out.push(render(&runs));
+    }
+    out.retain(|p| !p.trim().is_empty());
+    if out.is_empty() {
+        out.push(String::new());
+    }
+    out
+}
+
+/// A word longer than `max` characters (a huge URL, a line without spaces) in pieces.
+fn hard_split(word: &str, max: usize) -> Vec<&str> {
+    let max = max.max(1);
+    if word.chars().count() <= max {
+        return vec![word];
+    }
+    let mut parts = Vec::new();
+    let mut start = 0;
+    for (n, (i, _)) in word.char_indices().enumerate() {
+        if n > 0 && n % max == 0 {
+            parts.push(&word[start..i]);
+            start = i;
+        }
+    }
+    parts.push(&word[start..]);
+    parts
+}
+
+/// Characters after which an opening marker still reads as one.
+fn opens_after(c: char) -> bool {
+    c.is_whitespace() || matches!(c, '(' | '[' | '{' | '"' | '\'' | '“' | '‘' | '„')
+}
+
+/// Characters before which a closing marker still reads as one.
+fn closes_before(c: char) -> bool {
+    c.is_whitespace()
+        || matches!(
+            c,
+            '.' | ',' | ';' | ':' | '!' | '?' | ')' | ']' | '}' | '"' | '\'' | '”' | '’'
+        )
+}
+
+/// Runs of page text as mrkdwn: removed text `~struck~`, added text `*bold*`, all escaped.
+/// Markers get a space around them where Slack would otherwise not read them as markers.
+fn render(runs: &[(SpanOp, String)]) -> String {
+    let mut out = String::new();
+    let mut after_mark = false;
+    for (op, raw) in runs {
+        match op {
+            SpanOp::Equal => {
+                let text = escape::text(raw);
+                if after_mark && text.chars().next().is_some_and(|c| !closes_before(c)) {
+                    out.push(' ');
+                }
+                out.push_str(&text);
+                after_mark = false;
+            }
+            SpanOp::Removed | SpanOp::Added => {
+                let inner = raw.trim();
+                if inner.is_empty() {
+                    continue;
+                }
+                let starts_blank = raw.starts_with(char::is_whitespace);
+                if (starts_blank || out.chars().last().is_some_and(|c| !opens_after(c)))
+                    && !out.ends_with(char::is_whitespace)
+                    && !out.is_empty()
+                {
+                    out.push(' ');
+                }
+                let mark = if *op == SpanOp::Removed { '~' } else { '*' };
+                out.push(mark);
+                out.push_str(&escape::text(inner));
+                out.push(mark);
+                if raw.ends_with(char::is_whitespace) {
+                    out.push(' ');
+                    after_mark = false;
+                } else {
+                    after_mark = true;
+                }
+            }
+        }
+    }
+    out.trim().to_string()
+}
+
+/// Markdown links of a snapshot block: `[text](href)`.
+static LINK: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\[((?:\\.|[^\]\\])*)\]\(([^)\s]*)\)").expect("link pattern"));
+
+fn links_of(text: &str) -> Vec<(String, String)> {
+    LINK.captures_iter(text)
+        .map(|c| {
+            let label = c[1].replace("\\[", "[").replace("\\]", "]");
+            (label, c[2].to_string())
+        })
+        .collect()
+}
+
+/// The link changes in a diff: new targets, added and removed links.
+fn link_changes(changes: &[Change]) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut push = |line: String| {
+        if !lines.contains(&line) {
+            lines.push(line);
+        }
+    };
+    let label = |l: &str| {
+        if l.trim().is_empty() {
+            "_(no text)_".to_string()
+        } else {
+            format!("“{}”", escape::text(l.trim()))
+        }
+    };
+    let target = |h: &str| {
+        if h.is_empty() {
+            "_(no address)_".to_string()
+        } else {
+            escape::url(h)
+        }
+    };
+    for change in changes {
+        let (old, new) = match change {
+            Change::Added { text } => (Vec::new(), links_of(text)),
+            Change::Removed { text } => (links_of(text), Vec::new()),
+            Change::Moved { .. } => continue,
+            Change::Changed { spans } => {
+                let side = |keep: SpanOp| -> String {
+                    spans
+                        .iter()
+                        .filter(|s| s.op == SpanOp::Equal || s.op == keep)
+                        .map(|s| s.text.as_str())
+                        .collect()
+                };
+                (
+                    links_of(&side(SpanOp::Removed)),
+                    links_of(&side(SpanOp::Added)),
+                )
+            }
+        };
+        let old_hrefs: BTreeSet<&str> = old.iter().map(|(_, h)| h.as_str()).collect();
+        let new_hrefs: BTreeSet<&str> = new.iter().map(|(_, h)| h.as_str()).collect();
+        let gone: Vec<&(String, String)> = old
+            .iter()
+            .filter(|(_, h)| !new_hrefs.contains(h.as_str()))
+            .collect();
+        let came: Vec<&(String, String)> = new
+            .iter()
+            .filter(|(_, h)| !old_hrefs.contains(h.as_str()))
+            .collect();
+        let mut paired: BTreeSet<usize> = BTreeSet::new();
+        for (l, h) in &came {
+            match gone
+                .iter()
+                .enumerate()
+                .find(|(i, (gl, _))| gl == l && !paired.contains(i))
+            {
+                Some((i, (_, old_h))) => {
+                    paired.insert(i);
+                    push(format!(
+                        "• {} now points to {} (was {})",
+                        label(l),
+                        target(h),
+                        target(old_h)
+                    ));
+                }
+                None => push(format!("• added: {} → {}", label(l), target(h))),
+            }
+        }
+        for (i, (l, h)) in gone.iter().enumerate() {
+            if !paired.contains(&i) {
+                push(format!("• removed: {} → {}", label(l), target(h)));
+            }
+        }
+    }
+    lines
+}
+
+fn links_text(changes: &[Change]) -> Option<String> {
+    let lines = link_changes(changes);
+    (!lines.is_empty()).then(|| list("🔗 *Links*", &lines, "link changes"))
+}
+
+/// A titled list in one section; what does not fit is counted.
+fn list(title: &str, lines: &[String], what: &str) -> String {
+    let mut out = title.to_string();
+    for (i, line) in lines.iter().enumerate() {
+        let rest = lines.len() - i;
+        let tail = format!("\n… and {rest} more {what}");
+        if out.chars().count() + 1 + line.chars().count() + tail.chars().count() > SECTION_BUDGET {
+            out.push_str(&tail);
+            return out;
+        }
+        out.push('\n');
+        out.push_str(line);
+    }
+    out
+}
+
+fn kind_label(kind: FindingKind) -> String {
+    #[allow(unreachable_patterns)]
+    let label = match kind {
+        FindingKind::Broken => "Broken link",
+        FindingKind::Unreachable => "Unreachable link",
+        FindingKind::Blocked => "Link check blocked",
+        FindingKind::EmptyLink => "Empty link",
+        FindingKind::BrokenFragment => "Broken anchor",
+        FindingKind::MissingInTranslation => "Missing in translation",
+        FindingKind::Unwatched => "Linked policy not watched",
+        // A kind added later reads as its serialised name ("redirected" → "Redirected").
+        _ => return humanize(kind),
+    };
+    label.to_string()
+}
+
+fn humanize(kind: FindingKind) -> String {
+    let name = serde_json::to_value(kind)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_else(|| "Finding".into())
+        .replace('_', " ");
+    let mut chars = name.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+fn finding_line(f: &Finding, detail: bool) -> String {
+    let mut line = format!(
+        "• *{}* — {}",
+        kind_label(f.kind),
+        escape::text(f.message.trim())
+    );
+    if let Some(section) = f.section.as_deref().filter(|s| !s.trim().is_empty()) {
+        line.push_str(&format!(" (in “{}”)", escape::text(section.trim())));
+    }
+    if detail {
+        if let Some(context) = f.context.as_deref().filter(|s| !s.trim().is_empty()) {
+            let context = truncate_chars(context.trim(), 300);
+            line.push_str(&format!("\n      “{}”", escape::text(&context)));
+        }
+        if let Some(url) = f.url.as_deref().filter(|s| !s.trim().is_empty()) {
+            line.push_str(&format!("\n      {}", escape::url(url)));
+        }
+    }
+    line
+}
+
+/// New findings with their context, resolved ones, and a count of those still open.
+fn findings_blocks(report: &TargetReport) -> Vec<SlackBlock> {
+    let mut blocks = Vec::new();
+    if !report.new_findings.is_empty() {
+        let lines: Vec<String> = report
+            .new_findings
+            .iter()
+            .map(|f| finding_line(f, true))
+            .collect();
+        let title = format!("⚠️ *New findings ({})*", lines.len());
+        blocks.push(section(list(&title, &lines, "findings")));
+    }
+    if !report.resolved_findings.is_empty() {
+        let lines: Vec<String> = report
+            .resolved_findings
+            .iter()
+            .map(|f| finding_line(f, false))
+            .collect();
+        let title = format!("✅ *Resolved ({})*", lines.len());
+        blocks.push(section(list(&title, &lines, "findings")));
+    }
+    let still_open = report
+        .open_findings
+        .iter()
+        .filter(|f| !report.new_findings.iter().any(|n| n.id == f.id))
+        .count();
+    if still_open > 0 && (!report.new_findings.is_empty() || !report.resolved_findings.is_empty()) {
+        blocks.push(context_line(format!(
+            "{still_open} earlier {} still open.",
+            plural(still_open, "finding is", "findings are")
+        )));
+    }
+    blocks
+}
+
+/// "… N more changes — full diff in …", pointing to the run's summary and the snapshot history.
+fn more_line(report: &TargetReport, ctx: &RunContext, omitted: usize, cut: bool) -> String {
+    let history = format!("the history of `snapshots/{}.md`", escape::code(&report.id));
+    let place = match &ctx.run_url {
+        Some(run) => format!(
+            "{} and in {history}",
+            escape::link(run, "the GitHub run's summary")
+        ),
+        None => history,
+    };
+    if omitted > 0 {
+        format!(
+            "… {omitted} more {} — full diff in {place}",
+            plural(omitted, "change", "changes")
+        )
+    } else if cut {
+        format!("… long changes were shortened — full diff in {place}")
+    } else {
+        format!("Full diff in {place}")
+    }
+}
+
+/// The message's `text`: what notifications and screen readers show.
+fn fallback_text(report: &TargetReport) -> String {
+    let mut text = format!(
+        "{}: {}",
+        escape::text(&report.name),
+        escape::text(&report.headline())
+    );
+    if !report.changes.is_empty() {
+        let (removed, added) = report.word_counts();
+        let n = report.changes.len();
+        text.push_str(&format!(
+            " — {n} {} ({removed} {} removed, {added} added)",
+            plural(n, "change", "changes"),
+            plural(removed, "word", "words")
+        ));
+    }
+    if !report.new_findings.is_empty() {
+        let n = report.new_findings.len();
+        text.push_str(&format!(" — {n} new {}", plural(n, "finding", "findings")));
+    }
+    if let Some(e) = report
+        .error
+        .as_deref()
+        .filter(|_| report.status == Status::Failed)
+    {
+        text.push_str(&format!(" — {}", escape::text(e)));
+    }
+    truncate_section(format!("{text} {}", escape::url(&report.url)))
+}
+
+fn mrkdwn(text: String) -> SlackBlockMarkDownText {
+    // verbatim: Slack does not turn bare URLs, channel names or mentions into links; every
+    // link in our messages is written out as <address|label>.
+    SlackBlockMarkDownText::new(text).with_verbatim(true)
+}
+
+fn section(text: String) -> SlackBlock {
+    SlackSectionBlock::new()
+        .with_text(SlackBlockText::MarkDown(mrkdwn(truncate_section(text))))
+        .into()
+}
+
+fn context_line(text: String) -> SlackBlock {
+    SlackContextBlock::new(vec![SlackContextBlockElement::MarkDown(mrkdwn(
+        truncate_section(text),
+    ))])
+    .into()
+}
+
+/// A last guard for the section limit (callers stay under it already).
+fn truncate_section(text: String) -> String {
+    if text.chars().count() <= SECTION_MAX {
+        text
+    } else {
+        // Cut before any entity or link that the cut would break.
+        let mut cut = truncate_chars(&text, SECTION_MAX - 1);
+        if let Some(i) = cut.rfind(['&', '<']) {
+            if !cut[i..].contains([';', '>']) {
+                cut.truncate(i);
+            }
+        }
+        cut.push('…');
+        cut
+    }
+}
+
+fn truncate_chars(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn span(op: SpanOp, text: &str) -> Span {
+        Span {
+            op,
+            text: text.to_string(),
+        }
+    }
+
+    #[test]
+    fn removed_is_struck_and_added_is_bold_with_spaces_where_needed() {
+        let spans = vec![
+            span(SpanOp::Equal, "for up to "),
+            span(SpanOp::Removed, "30"),
+            span(SpanOp::Added, "90"),
+            span(SpanOp::Equal, " days."),
+        ];
+        assert_eq!(pieces(&spans, 1000), vec!["for up to ~30~ *90* days."]);
+
+        let spans = vec![
+            span(SpanOp::Equal, "name, e-mail"),
+            span(SpanOp::Added, ", phone number"),
+            span(SpanOp::Equal, " and timestamp"),
+        ];
+        assert_eq!(
+            pieces(&spans, 1000),
+            vec!["name, e-mail *, phone number* and timestamp"]
+        );
+    }
+
+    #[test]
+    fn long_text_is_split_into_complete_pieces() {
+        let long = "word ".repeat(2000);
+        let spans = vec![span(SpanOp::Added, &long)];
+        let parts = pieces(&spans, 1000);
+        assert!(parts.len() >= 10, "{}", parts.len());
+        for p in &parts {
+            assert!(p.chars().count() <= 1000, "{}", p.chars().count());
+            assert!(p.starts_with('*') && p.ends_with('*'), "{p}");
+        }
+    }
+
+    #[test]
+    fn a_word_without_spaces_is_split_too() {
+        let spans = vec![span(SpanOp::Equal, &"x".repeat(10_000))];
+        for p in pieces(&spans, 2900) {
+            assert!(p.chars().count() <= 2900);
+        }
+    }
+
+    #[test]
+    fn link_target_change_is_listed() {
+        let spans = vec![
+            span(SpanOp::Equal, "See [policy]("),
+            span(SpanOp::Removed, "https://a.example/old)."),
+            span(SpanOp::Added, "https://a.example/new)."),
+        ];
+        let lines = link_changes(&[Change::Changed { spans }]);
+        assert_eq!(
+            lines,
+            vec!["• “policy” now points to <https://a.example/new|https://a.example/new> (was <https://a.example/old|https://a.example/old>)"]
+        );
+    }
+
+    #[test]
+    fn header_keeps_the_limit() {
+        let mut r = TargetReport::new("x", &"N".repeat(400), "https://a.example/", Status::Changed);
+        r.changes.push(Change::Added { text: "a".into() });
+        let SlackBlock::Header(h) = header(&r) else {
+            panic!()
+        };
+        let json = serde_json::to_value(&h).unwrap();
+        let text = json["text"]["text"].as_str().unwrap();
+        assert!(text.chars().count() <= HEADER_MAX);
+    }
+}
