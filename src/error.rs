@@ -100,7 +100,7 @@ pub enum NotifyError {
     #[error("Slack could not be reached: {0}")]
     Unreachable(String),
     /// The Slack settings in the environment cannot be used (exit code 2).
-    #[error("{0}")]
+    #[error("Slack settings: {0}")]
     Settings(String),
 }
 
@@ -111,7 +111,7 @@ pub enum Error {
     Config(#[from] ConfigError),
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("Slack settings: {0}")]
+    #[error(transparent)]
     Notify(#[from] NotifyError),
     #[error("cannot set up the HTTP client: {0}")]
     Client(String),

@@ -144,3 +144,46 @@ impl Workdir {
         run(cmd).await
     }
 }
+
+// --- Slack mock -------------------------------------------------------------------------
+
+/// A webhook path shaped like a real one, so a leak would be easy to spot.
+pub const SLACK_WEBHOOK_PATH: &str = "/services/T000/B000/SECRETxyz";
+/// A bot token shaped like a real one.
+pub const SLACK_BOT_TOKEN: &str = "xoxb-000-000-SECRETtoken";
+
+/// What Slack answers a webhook post it took: `ok` as plain text.
+pub fn slack_ok() -> ResponseTemplate {
+    ResponseTemplate::new(200)
+        .insert_header("content-type", "text/html")
+        .set_body_string("ok")
+}
+
+/// What Slack answers an error on a webhook: the code as plain text.
+pub fn slack_error(status: u16, code: &str) -> ResponseTemplate {
+    ResponseTemplate::new(status)
+        .insert_header("content-type", "text/html")
+        .set_body_string(code)
+}
+
+/// What `chat.postMessage` answers a message it took.
+pub fn slack_posted(ts: &str) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(serde_json::json!({
+        "ok": true,
+        "channel": "C0TEST",
+        "ts": ts,
+        "message": { "ts": ts, "type": "message", "text": "" }
+    }))
+}
+
+/// The JSON bodies the mock received on `at`, in order.
+pub async fn slack_bodies(server: &MockServer, at: &str) -> Vec<serde_json::Value> {
+    server
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|r| r.url.path() == at)
+        .map(|r| serde_json::from_slice(&r.body).expect("Slack got JSON"))
+        .collect()
+}

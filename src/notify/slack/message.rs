@@ -105,10 +105,18 @@ pub fn compose(report: &TargetReport, ctx: &RunContext, layout: Layout) -> Compo
         }
         Layout::Threaded if !thread.is_empty() => {
             let parts = thread.len();
-            let s = if parts == 1 { "" } else { "s" };
-            blocks.push(context_line(format!(
-                "🧵 Full diff in the thread ({parts} message{s})."
-            )));
+            let in_thread = format!(
+                "the thread ({parts} {})",
+                plural(parts, "message", "messages")
+            );
+            blocks.push(context_line(if omitted > 0 {
+                format!(
+                    "🧵 … {omitted} more {} — full diff in {in_thread}",
+                    plural(omitted, "change", "changes")
+                )
+            } else {
+                format!("🧵 Full diff in {in_thread}")
+            }));
         }
         _ => {}
     }
@@ -264,13 +272,6 @@ fn status_text(report: &TargetReport) -> Option<String> {
                     "*{n} {}*: {removed} {} removed, {added} added.",
                     plural(n, "change", "changes"),
                     plural(removed, "word", "words"),
-                ));
-            }
-            if let Some(from) = &report.moved_from {
-                lines.push(format!(
-                    "↪️ The address now lands on {} instead of {}.",
-                    escape::url(report.final_url.as_deref().unwrap_or("?")),
-                    escape::url(from)
                 ));
             }
         }
@@ -532,11 +533,17 @@ fn link_changes(changes: &[Change]) -> Vec<String> {
                         target(old_h)
                     ));
                 }
+                None if l.trim() == h.as_str() => push(format!("• added: {}", target(h))),
                 None => push(format!("• added: {} → {}", label(l), target(h))),
             }
         }
         for (i, (l, h)) in gone.iter().enumerate() {
-            if !paired.contains(&i) {
+            if paired.contains(&i) {
+                continue;
+            }
+            if l.trim() == h.as_str() {
+                push(format!("• removed: {}", target(h)));
+            } else {
                 push(format!("• removed: {} → {}", label(l), target(h)));
             }
         }
@@ -608,7 +615,11 @@ fn finding_line(f: &Finding, detail: bool) -> String {
             let context = truncate_chars(context.trim(), 300);
             line.push_str(&format!("\n      “{}”", escape::text(&context)));
         }
-        if let Some(url) = f.url.as_deref().filter(|s| !s.trim().is_empty()) {
+        if let Some(url) = f
+            .url
+            .as_deref()
+            .filter(|u| !u.trim().is_empty() && !f.message.contains(u.trim()))
+        {
             line.push_str(&format!("\n      {}", escape::url(url)));
         }
     }

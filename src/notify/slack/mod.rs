@@ -246,7 +246,7 @@ impl SlackNotifier {
                 .await
                 .unwrap_or_else(|_| {
                     Err(Failure::Transient(format!(
-                        "Slack did not answer within {} s",
+                        "no answer within {} s",
                         REQUEST_TIMEOUT.as_secs()
                     )))
                 });
@@ -346,7 +346,7 @@ impl SlackNotifier {
                     format!(" `{body}`")
                 };
                 if status.is_server_error() {
-                    Failure::Transient(format!("Slack answered HTTP {}{said}", status.as_u16()))
+                    Failure::Transient(format!("it answered HTTP {}{said}", status.as_u16()))
                 } else {
                     Failure::Rejected(format!("HTTP {}{said}{}", status.as_u16(), hint(&body)))
                 }
@@ -358,7 +358,7 @@ impl SlackNotifier {
                     "internal_error"
                     | "fatal_error"
                     | "service_unavailable"
-                    | "request_timeout" => Failure::Transient(format!("Slack answered `{code}`")),
+                    | "request_timeout" => Failure::Transient(format!("it answered `{code}`")),
                     _ => Failure::Rejected(format!("`{code}`{}", hint(&code))),
                 }
             }
