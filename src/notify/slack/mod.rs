@@ -144,7 +144,7 @@ impl SlackNotifier {
         let token = token.trim().to_string();
         let destination = Destination::Bot {
             token: SlackApiToken::new(SlackApiTokenValue(token.clone())),
-            channel: SlackChannelId(channel.trim().trim_start_matches('#').to_string()),
+            channel: SlackChannelId(channel.trim().to_string()),
         };
         Self::new(destination, api_url, vec![token])
     }
