@@ -602,12 +602,20 @@ fn humanize(kind: FindingKind) -> String {
 }
 
 fn finding_line(f: &Finding, detail: bool) -> String {
-    let mut line = format!(
-        "• *{}* — {}",
-        kind_label(f.kind),
-        escape::text(f.message.trim())
-    );
-    if let Some(section) = f.section.as_deref().filter(|s| !s.trim().is_empty()) {
+    let label = kind_label(f.kind);
+    let message = f.message.trim();
+    // "Empty link in …" reads better as "*Empty link* in …" than "*Empty link* — Empty link in …".
+    let mut line = match message.get(..label.len()) {
+        Some(head) if head.eq_ignore_ascii_case(&label) => {
+            format!("• *{head}*{}", escape::text(&message[label.len()..]))
+        }
+        _ => format!("• *{label}* — {}", escape::text(message)),
+    };
+    if let Some(section) = f
+        .section
+        .as_deref()
+        .filter(|s| !s.trim().is_empty() && !message.contains(s.trim()))
+    {
         line.push_str(&format!(" (in “{}”)", escape::text(section.trim())));
     }
     if detail {
