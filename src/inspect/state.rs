@@ -27,7 +27,12 @@ pub fn track(previous: &BTreeMap<String, FindingState>, current: &[Finding]) -> 
             continue;
         }
         let prev = previous.get(&f.id);
-        let consecutive = prev.map_or(0, |p| p.consecutive).saturating_add(1);
+        // Counted only up to where it matters, so that a finding that stays open leaves the
+        // stored state byte-identical from run to run.
+        let consecutive = prev
+            .map_or(0, |p| p.consecutive)
+            .saturating_add(1)
+            .min(f.kind.runs_before_report());
         let was_reported = prev.is_some_and(|p| p.reported);
         let report_now = !was_reported && consecutive >= f.kind.runs_before_report();
         if report_now {
@@ -89,6 +94,18 @@ mod tests {
         assert!(run3.state.is_empty());
         let run4 = track(&run3.state, &[]);
         assert!(run4.resolved.is_empty());
+    }
+
+    #[test]
+    fn a_finding_that_stays_open_leaves_the_state_as_it_was() {
+        let slow = finding("unreachable:x", FindingKind::Unreachable);
+        let run1 = track(&BTreeMap::new(), std::slice::from_ref(&slow));
+        let run2 = track(&run1.state, std::slice::from_ref(&slow));
+        let run3 = track(&run2.state, std::slice::from_ref(&slow));
+        assert_eq!(run3.state, run2.state);
+        let empty = finding("empty:1", FindingKind::EmptyLink);
+        let run1 = track(&BTreeMap::new(), std::slice::from_ref(&empty));
+        assert_eq!(track(&run1.state, &[empty]).state, run1.state);
     }
 
     #[test]
