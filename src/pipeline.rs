@@ -11,7 +11,7 @@ use crate::diff::{diff, Change};
 use crate::error::{Error, ExtractError};
 use crate::extract::{extract, Extracted};
 use crate::fetch::{Fetched, Fetcher, Validators};
-use crate::inspect::{self, Finding};
+use crate::inspect::{self, Finding, LinkChecker};
 use crate::notify::{Notifier, RunContext};
 use crate::report::{RunReport, Status, TargetReport};
 use crate::snapshot::{content_hash, Meta, Snapshot, State, Store, TargetState, META_FORMAT};
@@ -48,11 +48,13 @@ pub struct Observation {
     pub result: Result<Current, String>,
 }
 
-/// Everything a command needs: settings, the store and the HTTP client.
+/// Everything a command needs: settings, the store, the HTTP client and the link checker
+/// (one per run, so that a link is checked once however many pages show it).
 pub struct Pipeline {
     pub config: Config,
     pub store: Store,
     fetcher: Arc<Fetcher>,
+    links: LinkChecker,
 }
 
 /// How a command ended, for the exit code.
@@ -68,11 +70,14 @@ pub struct Outcome {
 impl Pipeline {
     pub fn new(config: Config) -> Result<Self, Error> {
         let fetcher = Arc::new(Fetcher::new(&config.http)?);
+        let links = LinkChecker::new(&config.links, &config.http.user_agent)?
+            .with_backoff(config.http.backoff);
         let store = Store::new(config.snapshot_dir.clone());
         Ok(Pipeline {
             config,
             store,
             fetcher,
+            links,
         })
     }
 
@@ -431,18 +436,33 @@ async fn inspect_all(
     pipeline: &Pipeline,
     observations: &[Observation],
 ) -> Vec<Option<Vec<Finding>>> {
+    // Every configured target is watched, under its configured URL and where it landed now.
     let watched: Vec<Url> = pipeline
         .config
         .targets
         .iter()
         .map(|t| t.url.clone())
+        .chain(
+            observations
+                .iter()
+                .filter_map(|o| o.result.as_ref().ok().map(|c| c.final_url.clone())),
+        )
         .collect();
     let futures = observations.iter().map(|obs| {
         let watched = &watched;
         async move {
             let cur = obs.result.as_ref().ok()?;
             let extracted = cur.extracted.as_ref()?;
-            Some(inspect::inspect(&obs.target, &cur.final_url, extracted, watched).await)
+            Some(
+                inspect::inspect(
+                    &obs.target,
+                    &cur.final_url,
+                    extracted,
+                    watched,
+                    &pipeline.links,
+                )
+                .await,
+            )
         }
     });
     futures::future::join_all(futures).await
