@@ -553,3 +553,27 @@ async fn targets_are_fetched_concurrently_and_one_failure_spares_the_others() {
         run.stdout
     );
 }
+
+#[tokio::test]
+async fn links_lists_every_open_finding_with_its_sentence_on_every_run() {
+    let server = MockServer::start().await;
+    let w = gitbook_watch(&server).await;
+    // `check` reports them once; `links` lists what is open whenever asked.
+    w.run(&["check"]).await;
+    for _ in 0..2 {
+        let run = w.run(&["links"]).await;
+        assert_eq!(run.code, 1, "{run:?}");
+        assert!(run.stdout.contains("— 2 findings"), "{}", run.stdout);
+        assert!(
+            run.stdout.contains("erfahren Sie in der Privacy Policy auf [⟨empty link → https://www.appcues.com/privacy⟩]."),
+            "{}",
+            run.stdout
+        );
+        assert!(
+            run.stdout
+                .contains("entnehmen: [⟨empty link → https://mixpanel.com/privacy/⟩]."),
+            "{}",
+            run.stdout
+        );
+    }
+}

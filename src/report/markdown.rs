@@ -20,20 +20,28 @@ pub fn render_markdown(report: &RunReport) -> String {
     let _ = writeln!(out, "## {title}\n");
     let _ = writeln!(out, "| Target | Status | Changes | Findings |");
     let _ = writeln!(out, "|---|---|---|---|");
+    let list_open = report.command == "links";
+    let headline = |t: &TargetReport| {
+        if list_open && t.status != Status::Failed {
+            super::text::findings_headline(t)
+        } else {
+            t.headline()
+        }
+    };
     for t in &report.targets {
         let _ = writeln!(
             out,
             "| [{}]({}) | {} | {} | {} |",
             escape(&t.name),
             t.url,
-            t.headline(),
+            headline(t),
             t.changes.len(),
             t.open_findings.len()
         );
     }
     for t in report.targets.iter().filter(|t| has_details(t)) {
         out.push('\n');
-        target(&mut out, t);
+        target(&mut out, t, &headline(t));
     }
     out
 }
@@ -46,8 +54,8 @@ fn has_details(t: &TargetReport) -> bool {
         || t.rebaselined
 }
 
-fn target(out: &mut String, t: &TargetReport) {
-    let _ = writeln!(out, "### {} — {}\n", escape(&t.name), t.headline());
+fn target(out: &mut String, t: &TargetReport, headline: &str) {
+    let _ = writeln!(out, "### {} — {headline}\n", escape(&t.name));
     let _ = writeln!(out, "<{}>\n", t.url);
     if let Some(from) = &t.moved_from {
         let _ = writeln!(
@@ -135,6 +143,9 @@ fn target(out: &mut String, t: &TargetReport) {
         .filter(|f| !t.new_findings.iter().any(|n| n.id == f.id))
     {
         let _ = writeln!(out, "- open: {}", escape(&f.message));
+        if let Some(ctx) = &f.context {
+            let _ = writeln!(out, "  > {}", escape(ctx));
+        }
     }
     if let Some(err) = &t.delivery_error {
         let _ = writeln!(

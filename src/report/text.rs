@@ -46,8 +46,9 @@ impl Styles {
 pub fn render_text(report: &RunReport, color: bool) -> String {
     let st = Styles::new(color);
     let mut out = String::new();
+    let list_open = report.command == "links";
     for t in &report.targets {
-        target(&mut out, t, &st);
+        target(&mut out, t, &st, list_open);
     }
     if report.targets.is_empty() {
         out.push_str("no targets\n");
@@ -55,8 +56,13 @@ pub fn render_text(report: &RunReport, color: bool) -> String {
     out
 }
 
-fn target(out: &mut String, t: &TargetReport, st: &Styles) {
-    let headline = t.headline();
+/// `list_open`: show every open finding in full (the `links` command), not only new ones.
+fn target(out: &mut String, t: &TargetReport, st: &Styles, list_open: bool) {
+    let headline = if list_open && t.status != Status::Failed {
+        findings_headline(t)
+    } else {
+        t.headline()
+    };
     let head_style = if t.status == Status::Failed {
         st.bad
     } else {
@@ -131,8 +137,14 @@ fn target(out: &mut String, t: &TargetReport, st: &Styles) {
             }
         }
     }
-    for f in &t.new_findings {
-        let _ = writeln!(out, "  ! new: {}", f.message);
+    let listed = if list_open {
+        &t.open_findings
+    } else {
+        &t.new_findings
+    };
+    for f in listed {
+        let label = if list_open { "finding" } else { "new" };
+        let _ = writeln!(out, "  ! {label}: {}", f.message);
         if let Some(ctx) = &f.context {
             let _ = writeln!(out, "      {ctx}");
         }
@@ -145,7 +157,7 @@ fn target(out: &mut String, t: &TargetReport, st: &Styles) {
         .iter()
         .filter(|f| !t.new_findings.iter().any(|n| n.id == f.id))
         .count();
-    if still_open > 0 {
+    if still_open > 0 && !list_open {
         let _ = writeln!(
             out,
             "  {still_open} finding(s) still open (reported before)"
@@ -157,5 +169,14 @@ fn target(out: &mut String, t: &TargetReport, st: &Styles) {
             "  {}",
             st.paint(st.bad, &format!("notification not delivered: {err} (snapshot kept; the next run sends it again)"))
         );
+    }
+}
+
+/// "2 findings" / "no findings", for a report that lists findings only.
+pub(super) fn findings_headline(t: &TargetReport) -> String {
+    match t.open_findings.len() {
+        0 => "no findings".to_string(),
+        1 => "1 finding".to_string(),
+        n => format!("{n} findings"),
     }
 }
