@@ -416,6 +416,18 @@ async fn mailto_and_tel_links_are_checked_for_syntax_only() {
 }
 
 #[tokio::test]
+async fn link_whose_href_is_no_url_is_broken() {
+    let (found, _server, _) = statuses().await;
+    let typo = about(&found, "https://exa mple.com/privacy");
+    assert_eq!(typo.len(), 1, "{found:#?}");
+    assert_eq!(typo[0].kind, FindingKind::Broken);
+    assert_eq!(
+        typo[0].context.as_deref(),
+        Some("A typo in an address: [the example policy ⟨not a valid URL⟩].")
+    );
+}
+
+#[tokio::test]
 async fn excluded_link_and_sidebar_link_are_not_checked() {
     // The mock for /excluded/track expects no request (checked when the server drops); the
     // sidebar link is outside the content and would be a 404.
@@ -435,6 +447,7 @@ async fn excluded_link_and_sidebar_link_are_not_checked() {
         kinds(&found),
         vec![
             FindingKind::BrokenFragment,
+            FindingKind::Broken, // https://exa mple.com/privacy
             FindingKind::Broken, // mailto:privacy(at)example.com
             FindingKind::Broken, // tel:call-us-now
             FindingKind::Broken, // /gone

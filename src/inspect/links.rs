@@ -321,6 +321,31 @@ pub async fn findings(page: &Page<'_>, checker: &LinkChecker, watched: &[Url]) -
             continue;
         }
         let Some(url) = link.url.as_deref().and_then(|u| Url::parse(u).ok()) else {
+            // An href that does not even make a URL leads nowhere.
+            let href = link.href.as_deref().unwrap_or("").trim();
+            if !checker.is_excluded(href) && reported.insert(format!("href:{href}")) {
+                let why = "not a valid URL".to_string();
+                out.push(Finding {
+                    id: format!("broken:{target}:href:{href}"),
+                    kind: FindingKind::Broken,
+                    message: format!(
+                        "Link “{}”{} has an href that is not a valid URL: {href}",
+                        link.text.trim(),
+                        page.section_phrase(b)
+                    ),
+                    context: page.quote(b, i, &{
+                        let text = link.text.trim();
+                        let shown = if text.is_empty() {
+                            "⟨empty link⟩"
+                        } else {
+                            text
+                        };
+                        format!("[{shown} ⟨{why}⟩]")
+                    }),
+                    url: Some(href.to_string()),
+                    section: page.section_label(b),
+                });
+            }
             continue;
         };
         if checker.is_excluded(url.as_str()) {
