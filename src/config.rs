@@ -247,49 +247,51 @@ impl Config {
             None => base.join("snapshots"),
         };
 
+        // A number that must be positive, with its default when the key is absent.
+        fn positive<T: Copy + Default + PartialEq>(
+            v: Option<&Spanned<T>>,
+            key: &str,
+            default: T,
+            at: &dyn Fn(std::ops::Range<usize>, &str, String, &str) -> ConfigError,
+        ) -> Result<T, ConfigError> {
+            match v {
+                Some(s) if *s.get_ref() == T::default() => Err(at(
+                    s.span(),
+                    key,
+                    "must be greater than 0".into(),
+                    "give a positive number",
+                )),
+                Some(s) => Ok(*s.get_ref()),
+                None => Ok(default),
+            }
+        }
+
         let http = {
             let h = file.http.as_ref();
-            let positive = |v: &Option<Spanned<u64>>, key: &str, default: u64| match v {
-                Some(s) if *s.get_ref() == 0 => Err(at(
-                    s.span(),
-                    key,
-                    "must be greater than 0".into(),
-                    "give a positive number",
-                )),
-                Some(s) => Ok(*s.get_ref()),
-                None => Ok(default),
-            };
-            let positive_usize = |v: &Option<Spanned<usize>>, key: &str, default: usize| match v {
-                Some(s) if *s.get_ref() == 0 => Err(at(
-                    s.span(),
-                    key,
-                    "must be greater than 0".into(),
-                    "give a positive number",
-                )),
-                Some(s) => Ok(*s.get_ref()),
-                None => Ok(default),
-            };
             HttpSettings {
                 user_agent: h
                     .and_then(|h| h.user_agent.clone())
                     .unwrap_or_else(default_user_agent),
                 timeout: Duration::from_secs(positive(
-                    &h.and_then(|h| h.timeout_secs.clone()),
+                    h.and_then(|h| h.timeout_secs.as_ref()),
                     "http.timeout_secs",
                     30,
+                    &at,
                 )?),
                 retries: h.and_then(|h| h.retries).unwrap_or(2),
                 max_body_bytes: positive(
-                    &h.and_then(|h| h.max_body_bytes.clone()),
+                    h.and_then(|h| h.max_body_bytes.as_ref()),
                     "http.max_body_bytes",
                     10_000_000,
+                    &at,
                 )?,
-                max_concurrency: positive_usize(
-                    &h.and_then(|h| h.max_concurrency.clone()),
+                max_concurrency: positive(
+                    h.and_then(|h| h.max_concurrency.as_ref()),
                     "http.max_concurrency",
                     32,
+                    &at,
                 )?,
-                per_host: positive_usize(&h.and_then(|h| h.per_host.clone()), "http.per_host", 4)?,
+                per_host: positive(h.and_then(|h| h.per_host.as_ref()), "http.per_host", 4, &at)?,
                 backoff: Duration::from_millis(h.and_then(|h| h.backoff_ms).unwrap_or(500)),
             }
         };
@@ -307,38 +309,28 @@ impl Config {
                     )
                 })?);
             }
-            let nonzero = |v: Option<&Spanned<usize>>, key: &str, default: usize| match v {
-                Some(s) if *s.get_ref() == 0 => Err(at(
-                    s.span(),
-                    key,
-                    "must be greater than 0".into(),
-                    "give a positive number",
-                )),
-                Some(s) => Ok(*s.get_ref()),
-                None => Ok(default),
-            };
-            let timeout = match l.and_then(|l| l.timeout_secs.as_ref()) {
-                Some(s) if *s.get_ref() == 0 => {
-                    return Err(at(
-                        s.span(),
-                        "links.timeout_secs",
-                        "must be greater than 0".into(),
-                        "give a positive number of seconds",
-                    ))
-                }
-                Some(s) => Duration::from_secs(*s.get_ref()),
-                None => Duration::from_secs(20),
-            };
+            let timeout = Duration::from_secs(positive(
+                l.and_then(|l| l.timeout_secs.as_ref()),
+                "links.timeout_secs",
+                20,
+                &at,
+            )?);
             LinkSettings {
                 exclude,
                 timeout,
                 retries: l.and_then(|l| l.retries).unwrap_or(2),
-                max_concurrency: nonzero(
+                max_concurrency: positive(
                     l.and_then(|l| l.max_concurrency.as_ref()),
                     "links.max_concurrency",
                     64,
+                    &at,
                 )?,
-                per_host: nonzero(l.and_then(|l| l.per_host.as_ref()), "links.per_host", 4)?,
+                per_host: positive(
+                    l.and_then(|l| l.per_host.as_ref()),
+                    "links.per_host",
+                    4,
+                    &at,
+                )?,
                 accept: l.and_then(|l| l.accept.clone()).unwrap_or_default(),
             }
         };
