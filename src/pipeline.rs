@@ -67,6 +67,22 @@ pub struct Outcome {
     pub any_undelivered: bool,
 }
 
+impl Outcome {
+    /// The outcome of a command that notifies no one.
+    fn of(command: &str, now: DateTime<Utc>, targets: Vec<TargetReport>, any_failed: bool) -> Self {
+        Outcome {
+            report: RunReport {
+                generated_at: now,
+                command: command.into(),
+                dry_run: false,
+                targets,
+            },
+            any_failed,
+            any_undelivered: false,
+        }
+    }
+}
+
 impl Pipeline {
     pub fn new(config: Config) -> Result<Self, Error> {
         let fetcher = Arc::new(Fetcher::new(&config.http)?);
@@ -488,16 +504,7 @@ pub async fn diff_targets(
             report
         })
         .collect();
-    Ok(Outcome {
-        report: RunReport {
-            generated_at: now,
-            command: "diff".into(),
-            dry_run: false,
-            targets: reports,
-        },
-        any_failed,
-        any_undelivered: false,
-    })
+    Ok(Outcome::of("diff", now, reports, any_failed))
 }
 
 /// `accept`: store the current content as the snapshot, without notifying; findings state
@@ -525,16 +532,7 @@ pub async fn accept(
         }
         reports.push(report);
     }
-    Ok(Outcome {
-        report: RunReport {
-            generated_at: now,
-            command: "accept".into(),
-            dry_run: false,
-            targets: reports,
-        },
-        any_failed,
-        any_undelivered: false,
-    })
+    Ok(Outcome::of("accept", now, reports, any_failed))
 }
 
 /// `links`: only the link and empty-link checks; every finding open now is listed.
@@ -565,14 +563,5 @@ pub async fn links(
             report
         })
         .collect();
-    Ok(Outcome {
-        report: RunReport {
-            generated_at: now,
-            command: "links".into(),
-            dry_run: false,
-            targets: reports,
-        },
-        any_failed,
-        any_undelivered: false,
-    })
+    Ok(Outcome::of("links", now, reports, any_failed))
 }
