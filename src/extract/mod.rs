@@ -21,6 +21,9 @@ pub use normalize::normalize;
 /// baselines are re-made from the stored HTML instead of alerting.
 pub const EXTRACTOR_VERSION: u32 = 1;
 
+/// The text of a link that shows only an unnamed image or icon.
+pub const ICON_TEXT: &str = "(icon)";
+
 /// Content with less visible text than this counts as "extracts to almost nothing".
 pub const MIN_CONTENT_CHARS: usize = 50;
 
@@ -180,6 +183,10 @@ struct OpenLink {
     node: ego_tree::NodeId,
     href: Option<String>,
     text: String,
+    /// `aria-label` or `title`: the name of a link that shows only an icon.
+    label: Option<String>,
+    /// The link shows an image or icon that a sighted reader sees.
+    has_icon: bool,
 }
 
 struct Walker<'a> {
@@ -219,6 +226,7 @@ impl<'a> Walker<'a> {
                         Node::Element(_) => {
                             let el = ElementRef::wrap(node).expect("element node");
                             if self.is_removed(&el) {
+                                self.note_icon(&el);
                                 skipping = Some(node.id());
                             } else {
                                 self.open(&el);
@@ -284,6 +292,7 @@ impl<'a> Walker<'a> {
             // Inside a link everything is the link's text; blocks inside it are just spaces.
             if let Some(link) = &mut self.link {
                 if name == "img" {
+                    link.has_icon = true;
                     if let Some(alt) = el.value().attr("alt") {
                         normalize::join(&mut link.text, &normalize::fold(alt));
                     }
@@ -295,10 +304,17 @@ impl<'a> Walker<'a> {
         }
         match name {
             "a" => {
+                let label = ["aria-label", "title"]
+                    .iter()
+                    .filter_map(|a| el.value().attr(a))
+                    .map(normalize)
+                    .find(|l| !l.is_empty());
                 self.link = Some(OpenLink {
                     node: el.id(),
                     href: el.value().attr("href").map(str::to_string),
                     text: String::new(),
+                    label,
+                    has_icon: false,
                 });
             }
             "br" => self.push_text(" "),
@@ -351,12 +367,31 @@ impl<'a> Walker<'a> {
         }
     }
 
+    /// An icon inside a link is not content, but it makes the link visible.
+    fn note_icon(&mut self, el: &ElementRef<'_>) {
+        // `aria-hidden` hides an icon from screen readers only; `hidden` hides it from everyone.
+        let visible = el.value().attr("hidden").is_none();
+        if let Some(link) = &mut self.link {
+            if visible && matches!(el.value().name(), "svg" | "img" | "picture") {
+                link.has_icon = true;
+            }
+        }
+    }
+
     fn push_link(&mut self, link: OpenLink) {
         // Spaces at the edges of a link's text belong to the sentence around it.
         if link.text.starts_with(' ') {
             self.push_text(" ");
         }
-        let text = link.text.trim().to_string();
+        let mut text = link.text.trim().to_string();
+        if text.is_empty() {
+            // A link that shows only an icon is visible: name it by its label, or as an icon.
+            text = match link.label {
+                Some(label) => label,
+                None if link.has_icon => ICON_TEXT.to_string(),
+                None => String::new(),
+            };
+        }
         let href = link.href.map(|h| h.trim().to_string());
         let url = href
             .as_deref()
@@ -487,6 +522,19 @@ mod tests {
             block_markdown(b),
             "Mehr erfahren Sie auf[](https://a.example/p)."
         );
+    }
+
+    #[test]
+    fn icon_links_are_visible_and_named_by_their_label() {
+        let html = format!(
+            "<main><p>Follow <a href=\"/tw\" aria-label=\"Twitter\"><svg></svg></a> \
+             <a href=\"/gh\"><svg></svg></a> <a href=\"/x\"><img src=\"x.png\"></a> \
+             <a href=\"/e\"></a></p>{FILL}</main>"
+        );
+        let t = target();
+        let ex = extract(&html, &t.url, &t).unwrap();
+        let texts: Vec<_> = ex.blocks[0].links().map(|l| l.text.as_str()).collect();
+        assert_eq!(texts, ["Twitter", ICON_TEXT, ICON_TEXT, ""]);
     }
 
     #[test]
