@@ -179,6 +179,9 @@ struct FileTarget {
     languages: Option<Vec<Spanned<String>>>,
 }
 
+/// Makes a config error at a byte range of the file: (span, key, message, help).
+type ErrorAt<'a> = dyn Fn(std::ops::Range<usize>, &str, String, &str) -> ConfigError + 'a;
+
 /// Languages the bilingual checks know.
 pub const KNOWN_LANGUAGES: &[&str] = &["en", "de"];
 
@@ -252,7 +255,7 @@ impl Config {
             v: Option<&Spanned<T>>,
             key: &str,
             default: T,
-            at: &dyn Fn(std::ops::Range<usize>, &str, String, &str) -> ConfigError,
+            at: &ErrorAt<'_>,
         ) -> Result<T, ConfigError> {
             match v {
                 Some(s) if *s.get_ref() == T::default() => Err(at(
