@@ -81,7 +81,7 @@ fn target(out: &mut String, t: &TargetReport, st: &Styles, list_open: bool) {
     if let Some(err) = &t.error {
         let _ = writeln!(
             out,
-            "  error: {err} (failed {} run(s) in a row; snapshot kept)",
+            "  error: {err} ({} failed run(s) in a row; nothing stored was touched)",
             t.consecutive_failures
         );
     }
