@@ -52,6 +52,18 @@ pub const BUILTIN_IGNORE: &[&str] = &[
     r"(?i)^(zuletzt\s+)?(aktualisiert|geändert|bearbeitet)\s+(gerade eben|heute|gestern)\.?$",
 ];
 
+/// [`BUILTIN_IGNORE`] compiled once per process: clones of a `Regex` share its program, so
+/// 300 targets cost one compile, not 1,200.
+fn builtin_ignore() -> &'static [Regex] {
+    static COMPILED: std::sync::LazyLock<Vec<Regex>> = std::sync::LazyLock::new(|| {
+        BUILTIN_IGNORE
+            .iter()
+            .map(|p| Regex::new(p).expect("built-in ignore pattern"))
+            .collect()
+    });
+    &COMPILED
+}
+
 /// The whole configuration, defaults applied.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -408,10 +420,7 @@ impl Config {
             };
             let mut remove: Vec<String> = BUILTIN_REMOVE.iter().map(|s| s.to_string()).collect();
             remove.extend(check_selectors(&t.remove, "target.remove")?);
-            let mut ignore: Vec<Regex> = BUILTIN_IGNORE
-                .iter()
-                .map(|p| Regex::new(p).expect("built-in ignore pattern"))
-                .collect();
+            let mut ignore: Vec<Regex> = builtin_ignore().to_vec();
             for pat in t.ignore.iter().flatten() {
                 ignore.push(Regex::new(pat.get_ref()).map_err(|e| {
                     at(

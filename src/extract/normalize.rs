@@ -1,6 +1,6 @@
 //! Text normalisation: Unicode NFC, invisible characters dropped, every kind of space folded to one.
 
-use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
 
 /// Characters a reader never sees: zero-width spaces and joiners, word joiner, BOM, soft hyphen.
 fn is_invisible(c: char) -> bool {
@@ -18,9 +18,18 @@ fn is_space(c: char) -> bool {
 /// Normalises a run of text: NFC, invisibles removed, whitespace runs folded to one space.
 /// Leading and trailing space is kept (as one space) so that runs can be joined; see [`join`].
 pub fn fold(raw: &str) -> String {
-    let mut out = String::with_capacity(raw.len());
+    // Almost all text is already NFC; composing it anyway costs as much as parsing the page.
+    if is_nfc_quick(raw.chars()) == IsNormalized::Yes {
+        fold_chars(raw.chars(), raw.len())
+    } else {
+        fold_chars(raw.nfc(), raw.len())
+    }
+}
+
+fn fold_chars(chars: impl Iterator<Item = char>, len: usize) -> String {
+    let mut out = String::with_capacity(len);
     let mut pending_space = false;
-    for c in raw.nfc() {
+    for c in chars {
         if is_invisible(c) {
             continue;
         }
