@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+use futures::{StreamExt, TryStreamExt};
+
 use chrono::{DateTime, Utc};
 use url::Url;
 
@@ -356,18 +358,27 @@ pub async fn check(
 ) -> Result<Outcome, Error> {
     let targets = pipeline.config.select_targets(&opts.targets)?;
     let mut state = pipeline.store.load_state()?;
-    let observations = pipeline.observe_all(&targets, false).await;
-    let findings = inspect_all(pipeline, &observations).await;
+    let watched = pipeline.watched_urls();
+    // Printing cannot fail, so without Slack each target is stored as soon as it is done.
+    let save_now = !opts.dry_run && !notifier.is_remote();
+    // Targets are processed concurrently, but only so many at once: each holds its page and
+    // parse until it is compared, inspected and (maybe) stored.
+    let processed: Vec<Processed> = futures::stream::iter(targets)
+        .map(|t| pipeline.process(t, &watched, ctx.time, save_now))
+        .buffered(pipeline.config.http.max_concurrency)
+        .try_collect()
+        .await?;
 
-    let mut reports = Vec::with_capacity(observations.len());
+    let mut reports = Vec::with_capacity(processed.len());
     let (mut any_failed, mut any_undelivered) = (false, false);
-    for (obs, found) in observations.iter().zip(findings) {
-        let (mut report, pending) = assess(obs, ctx.time);
-        let before = state
-            .targets
-            .get(&obs.target.id)
-            .cloned()
-            .unwrap_or_default();
+    for Processed {
+        mut report,
+        pending,
+        findings,
+    } in processed
+    {
+        let id = report.id.clone();
+        let before = state.targets.get(&id).cloned().unwrap_or_default();
         let mut after = before.clone();
 
         if report.status == Status::Failed {
@@ -383,7 +394,7 @@ pub async fn check(
             after.consecutive_failures = 0;
             after.failure_alerted = false;
         }
-        if let Some(found) = found {
+        if let Some(found) = findings {
             let tracked = inspect::track(&before.findings, &found);
             report.new_findings = tracked.opened;
             report.resolved_findings = tracked.resolved;
@@ -400,7 +411,7 @@ pub async fn check(
             match notifier.deliver(&report, ctx).await {
                 Ok(()) => true,
                 Err(e) => {
-                    tracing::warn!(target = %obs.target.id, error = %e, "notification not delivered");
+                    tracing::warn!(target = %id, error = %e, "notification not delivered");
                     report.delivery_error = Some(e.to_string());
                     any_undelivered = true;
                     false
@@ -409,17 +420,15 @@ pub async fn check(
         };
 
         if delivered {
-            if !opts.dry_run {
-                if let Some(p) = pending {
-                    pipeline.store.save(&p.snapshot, p.html.as_deref())?;
-                }
+            if let Some(p) = pending.filter(|_| !opts.dry_run) {
+                pipeline.save(p).await?;
             }
-            set_state(&mut state, &obs.target.id, after);
+            set_state(&mut state, &id, after);
         } else {
             // Nothing announced may be remembered as announced; failures still count.
             let mut kept = before;
             kept.consecutive_failures = after.consecutive_failures;
-            set_state(&mut state, &obs.target.id, kept);
+            set_state(&mut state, &id, kept);
         }
         reports.push(report);
     }
@@ -438,6 +447,83 @@ pub async fn check(
     })
 }
 
+/// One target fetched, compared and inspected; its page and parse are no longer held.
+struct Processed {
+    report: TargetReport,
+    /// What is still to store once the alert is out (`None`: nothing, or already stored).
+    pending: Option<Pending>,
+    findings: Option<Vec<Finding>>,
+}
+
+impl Pipeline {
+    /// Fetches, extracts, compares and inspects one target; with `save_now`, stores it too.
+    async fn process(
+        &self,
+        target: Target,
+        watched: &[Url],
+        now: DateTime<Utc>,
+        save_now: bool,
+    ) -> Result<Processed, Error> {
+        let obs = self.observe(target, false).await;
+        let findings = self.inspect_one(&obs, watched).await;
+        let (report, mut pending) = assess(&obs, now);
+        drop(obs);
+        if save_now {
+            if let Some(p) = pending.take() {
+                self.save(p).await?;
+            }
+        }
+        Ok(Processed {
+            report,
+            pending,
+            findings,
+        })
+    }
+
+    /// Stores a snapshot on the blocking pool (the writes are synced to disk).
+    async fn save(&self, p: Pending) -> Result<(), Error> {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || store.save(&p.snapshot, p.html.as_deref()))
+            .await
+            .map_err(|e| Error::Client(format!("storing a snapshot crashed: {e}")))??;
+        Ok(())
+    }
+
+    /// Every configured target counts as watched: under its configured URL and where it
+    /// landed when last stored.
+    fn watched_urls(&self) -> Vec<Url> {
+        let stored = self.config.targets.iter().filter_map(|t| {
+            let meta = self.store.load_meta(&t.id).ok()??;
+            Url::parse(&meta.final_url).ok()
+        });
+        self.config
+            .targets
+            .iter()
+            .map(|t| t.url.clone())
+            .chain(stored)
+            .collect()
+    }
+
+    /// Findings for one observation whose content was extracted (`None` otherwise, so that
+    /// the remembered findings stay as they are).
+    async fn inspect_one(&self, obs: &Observation, watched: &[Url]) -> Option<Vec<Finding>> {
+        let cur = obs.result.as_ref().ok()?;
+        let extracted = cur.extracted.as_ref()?;
+        let mut watched = watched.to_vec();
+        watched.push(cur.final_url.clone());
+        Some(
+            inspect::inspect(
+                &obs.target,
+                &cur.final_url,
+                extracted,
+                &watched,
+                &self.links,
+            )
+            .await,
+        )
+    }
+}
+
 fn set_state(state: &mut State, id: &str, ts: TargetState) {
     if ts == TargetState::default() {
         state.targets.remove(id);
@@ -446,41 +532,15 @@ fn set_state(state: &mut State, id: &str, ts: TargetState) {
     }
 }
 
-/// Findings for every observation whose content was extracted (`None` for the others, whose
-/// remembered findings then stay as they are).
+/// Findings for every observation whose content was extracted.
 async fn inspect_all(
     pipeline: &Pipeline,
     observations: &[Observation],
 ) -> Vec<Option<Vec<Finding>>> {
-    // Every configured target is watched, under its configured URL and where it landed now.
-    let watched: Vec<Url> = pipeline
-        .config
-        .targets
+    let watched = pipeline.watched_urls();
+    let futures = observations
         .iter()
-        .map(|t| t.url.clone())
-        .chain(
-            observations
-                .iter()
-                .filter_map(|o| o.result.as_ref().ok().map(|c| c.final_url.clone())),
-        )
-        .collect();
-    let futures = observations.iter().map(|obs| {
-        let watched = &watched;
-        async move {
-            let cur = obs.result.as_ref().ok()?;
-            let extracted = cur.extracted.as_ref()?;
-            Some(
-                inspect::inspect(
-                    &obs.target,
-                    &cur.final_url,
-                    extracted,
-                    watched,
-                    &pipeline.links,
-                )
-                .await,
-            )
-        }
-    });
+        .map(|obs| pipeline.inspect_one(obs, &watched));
     futures::future::join_all(futures).await
 }
 

@@ -137,6 +137,20 @@ impl Store {
         }
     }
 
+    /// Only the metadata of `id`'s snapshot, if it has one.
+    pub fn load_meta(&self, id: &str) -> Result<Option<Meta>, StoreError> {
+        let path = self.path(id, "json");
+        match read_optional(&path)? {
+            None => Ok(None),
+            Some(text) => serde_json::from_str(&text)
+                .map(Some)
+                .map_err(|e| StoreError::Corrupt {
+                    path,
+                    message: e.to_string(),
+                }),
+        }
+    }
+
     /// The raw HTML of the last content change.
     pub fn load_html(&self, id: &str) -> Result<Option<String>, StoreError> {
         read_optional(&self.path(id, "html"))
