@@ -303,7 +303,7 @@ impl Config {
                 max_concurrency: positive(
                     h.and_then(|h| h.max_concurrency.as_ref()),
                     "http.max_concurrency",
-                    32,
+                    64,
                     &at,
                 )?,
                 per_host: positive(h.and_then(|h| h.per_host.as_ref()), "http.per_host", 4, &at)?,

@@ -57,6 +57,8 @@ pub struct Pipeline {
     pub store: Store,
     fetcher: Arc<Fetcher>,
     links: LinkChecker,
+    /// One parse per core at a time.
+    parse_slots: tokio::sync::Semaphore,
 }
 
 /// How a command ended, for the exit code.
@@ -91,11 +93,13 @@ impl Pipeline {
         let links = LinkChecker::new(&config.links, &config.http.user_agent)?
             .with_backoff(config.http.backoff);
         let store = Store::new(config.snapshot_dir.clone());
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         Ok(Pipeline {
             config,
             store,
             fetcher,
             links,
+            parse_slots: tokio::sync::Semaphore::new(cores),
         })
     }
 
@@ -134,22 +138,14 @@ impl Pipeline {
         stored: Option<&Snapshot>,
         allow_shrink: bool,
     ) -> Result<Current, String> {
-        let stored_html = match stored {
-            Some(_) => self
-                .store
-                .load_html(&target.id)
-                .map_err(|e| e.to_string())?,
-            None => None,
-        };
+        let has_html = stored.is_some() && self.store.has_html(&target.id);
         let rules = target.rules_hash();
         let rules_changed = stored.is_some_and(|s| s.meta.rules_hash != rules);
         // A conditional request only makes sense when the stored page can stand in for the body.
-        let validators = stored
-            .filter(|_| stored_html.is_some())
-            .map(|s| Validators {
-                etag: s.meta.etag.clone(),
-                last_modified: s.meta.last_modified.clone(),
-            });
+        let validators = stored.filter(|_| has_html).map(|s| Validators {
+            etag: s.meta.etag.clone(),
+            last_modified: s.meta.last_modified.clone(),
+        });
         let fetched = self
             .fetcher
             .fetch(&target.url, validators.as_ref())
@@ -158,22 +154,24 @@ impl Pipeline {
 
         // The stored page with the current rules: the baseline after a rules change, the
         // content after a 304.
-        let restored = match (&stored_html, stored) {
-            (Some(html), Some(s))
-                if rules_changed || matches!(fetched, Fetched::NotModified { .. }) =>
+        let restored = match stored {
+            Some(s)
+                if has_html
+                    && (rules_changed || matches!(fetched, Fetched::NotModified { .. })) =>
             {
                 let url = Url::parse(&s.meta.final_url).unwrap_or_else(|_| target.url.clone());
-                extract_blocking(html.clone(), url, target.clone())
-                    .await
-                    .ok()
+                match self.store.load_html(&target.id) {
+                    Ok(Some(html)) => self.extract(html, url, target).await.1.ok(),
+                    _ => None,
+                }
             }
             _ => None,
         };
-        let baseline = match (stored, &restored) {
-            (Some(_), Some(r)) if rules_changed => Some(r.markdown()),
-            (Some(s), _) => Some(s.markdown.clone()),
-            (None, _) => None,
-        };
+        // Only a rules change needs a baseline other than the stored Markdown.
+        let baseline = restored
+            .as_ref()
+            .filter(|_| rules_changed)
+            .map(Extracted::markdown);
 
         match fetched {
             Fetched::NotModified { final_url } => {
@@ -193,10 +191,10 @@ impl Pipeline {
                 })
             }
             Fetched::Page(page) => {
-                let extracted =
-                    extract_blocking(page.html.clone(), page.final_url.clone(), target.clone())
-                        .await
-                        .map_err(|e| e.to_string())?;
+                let (html, extracted) = self
+                    .extract(page.html, page.final_url.clone(), target)
+                    .await;
+                let extracted = extracted?;
                 let chars = extracted.text_len();
                 if let Some(s) = stored {
                     if !allow_shrink
@@ -213,7 +211,7 @@ impl Pipeline {
                 Ok(Current {
                     markdown: extracted.markdown(),
                     extracted: Some(extracted),
-                    html: Some(page.html),
+                    html: Some(html),
                     final_url: page.final_url,
                     validators: page.validators,
                     baseline,
@@ -224,12 +222,28 @@ impl Pipeline {
     }
 }
 
-/// Extraction is CPU work: it runs on the blocking pool, off the async threads, in parallel.
-async fn extract_blocking(html: String, url: Url, target: Target) -> Result<Extracted, String> {
-    tokio::task::spawn_blocking(move || extract(&html, &url, &target))
-        .await
-        .map_err(|e| format!("extraction crashed: {e}"))?
-        .map_err(|e: ExtractError| e.to_string())
+impl Pipeline {
+    /// Extraction is CPU work: it runs on the blocking pool, off the async threads, at most
+    /// one page per core at a time (pages waiting for a core hold only their HTML).
+    /// The HTML is handed back, not copied.
+    async fn extract(
+        &self,
+        html: String,
+        url: Url,
+        target: &Target,
+    ) -> (String, Result<Extracted, String>) {
+        let _slot = self.parse_slots.acquire().await.expect("semaphore open");
+        let target = target.clone();
+        let joined = tokio::task::spawn_blocking(move || {
+            let result = extract(&html, &url, &target);
+            (html, result)
+        })
+        .await;
+        match joined {
+            Ok((html, result)) => (html, result.map_err(|e: ExtractError| e.to_string())),
+            Err(e) => (String::new(), Err(format!("extraction crashed: {e}"))),
+        }
+    }
 }
 
 /// What to store for a target once its alert is out.

@@ -151,6 +151,11 @@ impl Store {
         }
     }
 
+    /// Whether the raw HTML of `id` is stored.
+    pub fn has_html(&self, id: &str) -> bool {
+        self.path(id, "html").is_file()
+    }
+
     /// The raw HTML of the last content change.
     pub fn load_html(&self, id: &str) -> Result<Option<String>, StoreError> {
         read_optional(&self.path(id, "html"))
