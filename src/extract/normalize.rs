@@ -20,10 +20,41 @@ fn is_space(c: char) -> bool {
 pub fn fold(raw: &str) -> String {
     // Almost all text is already NFC; composing it anyway costs as much as parsing the page.
     if is_nfc_quick(raw.chars()) == IsNormalized::Yes {
-        fold_chars(raw.chars(), raw.len())
+        fold_nfc(raw)
     } else {
         fold_chars(raw.nfc(), raw.len())
     }
+}
+
+/// [`fold`] for text already in NFC: copies runs of ordinary characters whole.
+fn fold_nfc(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    let mut pending_space = false;
+    let mut run: Option<usize> = None;
+    for (i, c) in raw.char_indices() {
+        let space = is_space(c);
+        if !space && !is_invisible(c) {
+            if run.is_none() {
+                if pending_space {
+                    out.push(' ');
+                    pending_space = false;
+                }
+                run = Some(i);
+            }
+            continue;
+        }
+        if let Some(start) = run.take() {
+            out.push_str(&raw[start..i]);
+        }
+        pending_space |= space;
+    }
+    if let Some(start) = run {
+        out.push_str(&raw[start..]);
+    }
+    if pending_space {
+        out.push(' ');
+    }
+    out
 }
 
 fn fold_chars(chars: impl Iterator<Item = char>, len: usize) -> String {
@@ -74,6 +105,20 @@ mod tests {
         assert_eq!(normalize("Mix\u{200B}panel"), "Mixpanel");
         // "e" + combining acute becomes the precomposed "é".
         assert_eq!(normalize("caf\u{65}\u{301}"), "caf\u{e9}");
+    }
+
+    #[test]
+    fn both_paths_fold_alike() {
+        for raw in [
+            " a  b\u{200B}c\u{A0}d ",
+            "x",
+            "  ",
+            "\u{200B}",
+            "é\u{301} \t z",
+            "ab\u{AD}cd  ",
+        ] {
+            assert_eq!(fold_nfc(raw), fold_chars(raw.chars(), raw.len()), "{raw:?}");
+        }
     }
 
     #[test]
