@@ -113,6 +113,8 @@ pub enum Error {
     Store(#[from] StoreError),
     #[error(transparent)]
     Notify(#[from] NotifyError),
+    #[error("internal error: {0}")]
+    Internal(String),
     #[error("cannot set up the HTTP client: {0}")]
     Client(String),
 }

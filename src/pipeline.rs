@@ -499,7 +499,7 @@ impl Pipeline {
         let store = self.store.clone();
         tokio::task::spawn_blocking(move || store.save(&p.snapshot, p.html.as_deref()))
             .await
-            .map_err(|e| Error::Client(format!("storing a snapshot crashed: {e}")))??;
+            .map_err(|e| Error::Internal(format!("storing a snapshot crashed: {e}")))??;
         Ok(())
     }
 
@@ -595,14 +595,8 @@ pub async fn accept(
     for obs in &observations {
         let (report, pending) = assess(obs, now);
         any_failed |= report.status == Status::Failed;
-        if let Some(mut p) = pending {
-            // An accepted page is the new reference page, even when only noise changed.
-            if let Some(html) = obs.result.as_ref().ok().and_then(|c| c.html.clone()) {
-                if p.html.is_none() && report.status != Status::Unchanged {
-                    p.html = Some(html);
-                }
-            }
-            pipeline.store.save(&p.snapshot, p.html.as_deref())?;
+        if let Some(p) = pending {
+            pipeline.save(p).await?;
         }
         reports.push(report);
     }
