@@ -333,15 +333,7 @@ pub async fn findings(page: &Page<'_>, checker: &LinkChecker, watched: &[Url]) -
                         link.text.trim(),
                         page.section_phrase(b)
                     ),
-                    context: page.quote(b, i, &{
-                        let text = link.text.trim();
-                        let shown = if text.is_empty() {
-                            "⟨empty link⟩"
-                        } else {
-                            text
-                        };
-                        format!("[{shown} ⟨{why}⟩]")
-                    }),
+                    context: page.quote(b, i, &marker(&link.text, href, &why)),
                     url: Some(href.to_string()),
                     section: page.section_label(b),
                 });
@@ -359,7 +351,7 @@ pub async fn findings(page: &Page<'_>, checker: &LinkChecker, watched: &[Url]) -
                             id: format!("broken:{target}:{url}"),
                             kind: FindingKind::Broken,
                             message: format!("Malformed {} link {url}: {why}", url.scheme()),
-                            context: page.quote(b, i, &marker(&link.text, &url, &why)),
+                            context: page.quote(b, i, &marker(&link.text, url.as_str(), &why)),
                             url: Some(url.to_string()),
                             section: page.section_label(b),
                         });
@@ -384,7 +376,7 @@ pub async fn findings(page: &Page<'_>, checker: &LinkChecker, watched: &[Url]) -
                             "Link to “#{decoded}”{} points to no element on this page",
                             page.section_phrase(b)
                         ),
-                        context: page.quote(b, i, &marker(&link.text, &url, &why)),
+                        context: page.quote(b, i, &marker(&link.text, url.as_str(), &why)),
                         url: Some(url.to_string()),
                         section: page.section_label(b),
                     });
@@ -463,7 +455,7 @@ pub async fn findings(page: &Page<'_>, checker: &LinkChecker, watched: &[Url]) -
             id: format!("{}:{target}:{}", kind_key(kind), without_fragment(url)),
             kind,
             message,
-            context: page.quote(b, i, &marker(&link_text, url, &why)),
+            context: page.quote(b, i, &marker(&link_text, url.as_str(), &why)),
             url: Some(url.to_string()),
             section,
         });
@@ -554,7 +546,7 @@ fn link_text(page: &Page<'_>, block: usize, inline: usize) -> String {
 }
 
 /// The marker of a link in a quote: its text, and what is wrong.
-fn marker(text: &str, url: &Url, why: &str) -> String {
+fn marker(text: &str, url: &str, why: &str) -> String {
     let text = text.trim();
     if text.is_empty() {
         format!("[⟨empty link → {url}⟩ ⟨{why}⟩]")
