@@ -1,11 +1,8 @@
 //! The pipeline end to end: fetch every target, extract, compare with its snapshot, inspect,
-//! notify, then store. The commands `check`, `diff` and `accept` are its three uses.
-
-use std::sync::Arc;
-
-use futures::{StreamExt, TryStreamExt};
+//! notify, then store. The commands `check`, `diff`, `accept` and `links` are its uses.
 
 use chrono::{DateTime, Utc};
+use futures::{StreamExt, TryStreamExt};
 use url::Url;
 
 use crate::config::{Config, Target};
@@ -55,7 +52,7 @@ pub struct Observation {
 pub struct Pipeline {
     pub config: Config,
     pub store: Store,
-    fetcher: Arc<Fetcher>,
+    fetcher: Fetcher,
     links: LinkChecker,
     /// One parse per core at a time.
     parse_slots: tokio::sync::Semaphore,
@@ -89,7 +86,7 @@ impl Outcome {
 
 impl Pipeline {
     pub fn new(config: Config) -> Result<Self, Error> {
-        let fetcher = Arc::new(Fetcher::new(&config.http)?);
+        let fetcher = Fetcher::new(&config.http)?;
         let links = LinkChecker::new(&config.links, &config.http.user_agent)?
             .with_backoff(config.http.backoff);
         let store = Store::new(config.snapshot_dir.clone());
