@@ -1,10 +1,13 @@
-//! The command line (clap). The doc comments here are the `--help` text.
+//! The command line (clap), part of the binary only. The doc comments here are the `--help`
+//! text; [`Cli::into_invocation`] hands the library a plain command.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::report::Format;
+use policy_watch::report::Format;
+use policy_watch::{Command as Run, Invocation};
 
 /// Watches privacy policies: fetches each page, compares it with its stored snapshot, flags
 /// broken and empty links, and posts what changed to Slack (or prints it).
@@ -22,22 +25,51 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// How to print a report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum FormatArg {
+    /// For a terminal: `[-removed-]` and `{+added+}`, coloured on a terminal.
+    #[default]
+    Text,
+    /// GitHub-flavoured Markdown, for a job summary.
+    Markdown,
+    /// One JSON document.
+    Json,
+}
+
+impl From<FormatArg> for Format {
+    fn from(f: FormatArg) -> Self {
+        match f {
+            FormatArg::Text => Format::Text,
+            FormatArg::Markdown => Format::Markdown,
+            FormatArg::Json => Format::Json,
+        }
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Fetch every target, compare, inspect, notify, then store the new snapshots.
     ///
+    /// Each target is a transaction: its alert is delivered (Slack answered, or its report
+    /// printed) before its snapshot is stored.
+    ///
     /// Exit status: 0 every target processed and every notification delivered; 1 a target
-    /// could not be fetched or a notification not delivered; 2 bad configuration or usage.
+    /// could not be fetched or a notification not delivered; 2 bad configuration or usage,
+    /// another run holds the snapshot folder, or it cannot be written.
     Check {
-        /// Only this target (repeatable).
+        /// Targets to check [default: all].
+        #[arg(value_name = "ID")]
+        ids: Vec<String>,
+        /// Only this target (repeatable; the same as naming it).
         #[arg(long = "target", value_name = "ID")]
         targets: Vec<String>,
         /// Do all the work but post nothing and write nothing; print what would be posted.
         #[arg(long)]
         dry_run: bool,
         /// Report format on stdout.
-        #[arg(long, value_enum, default_value_t = Format::Text)]
-        format: Format,
+        #[arg(long, value_enum, default_value_t = FormatArg::Text)]
+        format: FormatArg,
     },
     /// Fetch and show what changed against the stored snapshots; writes nothing, posts nothing.
     ///
@@ -47,13 +79,13 @@ pub enum Command {
         #[arg(value_name = "ID")]
         ids: Vec<String>,
         /// Report format on stdout.
-        #[arg(long, value_enum, default_value_t = Format::Text)]
-        format: Format,
+        #[arg(long, value_enum, default_value_t = FormatArg::Text)]
+        format: FormatArg,
     },
     /// Fetch and store the current content as the snapshot, without notifying.
     ///
-    /// Use it to record first baselines or to mark a change as reviewed. Findings state is
-    /// left as it is.
+    /// Use it to record first baselines, to mark a change as reviewed, or to replace a
+    /// damaged snapshot. Findings state is left as it is.
     Accept {
         /// Targets to accept [default: all].
         #[arg(value_name = "ID")]
@@ -67,9 +99,77 @@ pub enum Command {
         #[arg(value_name = "ID")]
         ids: Vec<String>,
         /// Report format on stdout.
-        #[arg(long, value_enum, default_value_t = Format::Text)]
-        format: Format,
+        #[arg(long, value_enum, default_value_t = FormatArg::Text)]
+        format: FormatArg,
+    },
+    /// Fetch one target and print exactly what would be stored for it; writes nothing.
+    ///
+    /// Shows the chosen content root, the Markdown snapshot and the findings: the tool for
+    /// writing a target. Exit status: 0 shown, 2 the page could not be fetched or used.
+    Preview {
+        /// The target to preview.
+        #[arg(value_name = "ID")]
+        id: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = FormatArg::Text)]
+        format: FormatArg,
+    },
+    /// Fetch each target twice, a few seconds apart, and say whether its rules hold.
+    ///
+    /// Says which selector matched and how much text it holds, and lists the blocks that
+    /// differ between the two fetches with a suggested `ignore` rule. For CI on config
+    /// changes. Exit status: 0 sound, 1 a problem found, 2 trouble.
+    Validate {
+        /// Targets to validate [default: all].
+        #[arg(value_name = "ID")]
+        ids: Vec<String>,
+        /// Seconds between the two fetches.
+        #[arg(long, value_name = "SECS", default_value_t = 5)]
+        interval: u64,
     },
     /// List the configured targets.
     Targets,
+}
+
+impl Cli {
+    /// The library's view of this command line.
+    pub fn into_invocation(self) -> Invocation {
+        let command = match self.command {
+            Command::Check {
+                mut ids,
+                targets,
+                dry_run,
+                format,
+            } => {
+                ids.extend(targets);
+                Run::Check {
+                    ids,
+                    dry_run,
+                    format: format.into(),
+                }
+            }
+            Command::Diff { ids, format } => Run::Diff {
+                ids,
+                format: format.into(),
+            },
+            Command::Accept { ids } => Run::Accept { ids },
+            Command::Links { ids, format } => Run::Links {
+                ids,
+                format: format.into(),
+            },
+            Command::Preview { id, format } => Run::Preview {
+                id,
+                format: format.into(),
+            },
+            Command::Validate { ids, interval } => Run::Validate {
+                ids,
+                interval: Duration::from_secs(interval),
+            },
+            Command::Targets => Run::Targets,
+        };
+        Invocation {
+            config: self.config,
+            command,
+        }
+    }
 }

@@ -160,11 +160,11 @@ struct FileConfig {
 struct FileHttp {
     user_agent: Option<String>,
     timeout_secs: Option<Spanned<u64>>,
-    retries: Option<u32>,
+    retries: Option<Spanned<u32>>,
     max_body_bytes: Option<Spanned<u64>>,
     max_concurrency: Option<Spanned<usize>>,
     per_host: Option<Spanned<usize>>,
-    backoff_ms: Option<u64>,
+    backoff_ms: Option<Spanned<u64>>,
 }
 
 #[derive(Deserialize)]
@@ -172,7 +172,7 @@ struct FileHttp {
 struct FileLinks {
     exclude: Option<Vec<Spanned<String>>>,
     timeout_secs: Option<Spanned<u64>>,
-    retries: Option<u32>,
+    retries: Option<Spanned<u32>>,
     max_concurrency: Option<Spanned<usize>>,
     per_host: Option<Spanned<usize>>,
     accept: Option<Vec<u16>>,
@@ -193,6 +193,15 @@ struct FileTarget {
 
 /// Makes a config error at a byte range of the file: (span, key, message, help).
 type ErrorAt<'a> = dyn Fn(std::ops::Range<usize>, &str, String, &str) -> ConfigError + 'a;
+
+// Upper bounds of the numeric settings: beyond them a value is surely a typo, and some would
+// overflow a timer or a semaphore.
+const MAX_TIMEOUT_SECS: u64 = 3_600;
+const MAX_RETRIES: u32 = 10;
+const MAX_BODY_BYTES: u64 = 1 << 30;
+const MAX_CONCURRENCY: usize = 1_024;
+const MAX_PER_HOST: usize = 64;
+const MAX_BACKOFF_MS: u64 = 60_000;
 
 /// Languages the bilingual checks know.
 pub const KNOWN_LANGUAGES: &[&str] = &["en", "de"];
@@ -218,9 +227,9 @@ impl Config {
 
     /// Reads and checks a config file; relative paths in it are relative to its folder.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Read {
             path: path.to_path_buf(),
-            source,
+            error,
         })?;
         let base = path
             .parent()
@@ -246,6 +255,7 @@ impl Config {
                 file: source.to_string(),
                 line,
                 message: e.message().to_string(),
+                help: syntax_help(text),
             }
         })?;
 
@@ -262,19 +272,27 @@ impl Config {
             None => base.join("snapshots"),
         };
 
-        // A number that must be positive, with its default when the key is absent.
-        fn positive<T: Copy + Default + PartialEq>(
+        // A number that must lie in 1..=max (0..=max for `zero_ok`), with its default when the
+        // key is absent. The bounds keep a typo from panicking deep inside the run.
+        fn bounded<T: Copy + Default + PartialOrd + std::fmt::Display>(
             v: Option<&Spanned<T>>,
             key: &str,
             default: T,
+            max: T,
             at: &ErrorAt<'_>,
         ) -> Result<T, ConfigError> {
             match v {
-                Some(s) if *s.get_ref() == T::default() => Err(at(
+                Some(s) if *s.get_ref() == T::default() && default != T::default() => Err(at(
                     s.span(),
                     key,
                     "must be greater than 0".into(),
-                    "give a positive number",
+                    &format!("give a number from 1 to {max}"),
+                )),
+                Some(s) if *s.get_ref() > max => Err(at(
+                    s.span(),
+                    key,
+                    format!("{} is too large (at most {max})", s.get_ref()),
+                    &format!("give a number from 1 to {max}; the default is {default}"),
                 )),
                 Some(s) => Ok(*s.get_ref()),
                 None => Ok(default),
@@ -287,27 +305,48 @@ impl Config {
                 user_agent: h
                     .and_then(|h| h.user_agent.clone())
                     .unwrap_or_else(default_user_agent),
-                timeout: Duration::from_secs(positive(
+                timeout: Duration::from_secs(bounded(
                     h.and_then(|h| h.timeout_secs.as_ref()),
                     "http.timeout_secs",
                     30,
+                    MAX_TIMEOUT_SECS,
                     &at,
                 )?),
-                retries: h.and_then(|h| h.retries).unwrap_or(2),
-                max_body_bytes: positive(
+                retries: bounded(
+                    h.and_then(|h| h.retries.as_ref()),
+                    "http.retries",
+                    2,
+                    MAX_RETRIES,
+                    &at,
+                )?,
+                max_body_bytes: bounded(
                     h.and_then(|h| h.max_body_bytes.as_ref()),
                     "http.max_body_bytes",
                     10_000_000,
+                    MAX_BODY_BYTES,
                     &at,
                 )?,
-                max_concurrency: positive(
+                max_concurrency: bounded(
                     h.and_then(|h| h.max_concurrency.as_ref()),
                     "http.max_concurrency",
                     64,
+                    MAX_CONCURRENCY,
                     &at,
                 )?,
-                per_host: positive(h.and_then(|h| h.per_host.as_ref()), "http.per_host", 4, &at)?,
-                backoff: Duration::from_millis(h.and_then(|h| h.backoff_ms).unwrap_or(500)),
+                per_host: bounded(
+                    h.and_then(|h| h.per_host.as_ref()),
+                    "http.per_host",
+                    4,
+                    MAX_PER_HOST,
+                    &at,
+                )?,
+                backoff: Duration::from_millis(bounded(
+                    h.and_then(|h| h.backoff_ms.as_ref()),
+                    "http.backoff_ms",
+                    500,
+                    MAX_BACKOFF_MS,
+                    &at,
+                )?),
             }
         };
 
@@ -324,26 +363,35 @@ impl Config {
                     )
                 })?);
             }
-            let timeout = Duration::from_secs(positive(
+            let timeout = Duration::from_secs(bounded(
                 l.and_then(|l| l.timeout_secs.as_ref()),
                 "links.timeout_secs",
                 20,
+                MAX_TIMEOUT_SECS,
                 &at,
             )?);
             LinkSettings {
                 exclude,
                 timeout,
-                retries: l.and_then(|l| l.retries).unwrap_or(2),
-                max_concurrency: positive(
+                retries: bounded(
+                    l.and_then(|l| l.retries.as_ref()),
+                    "links.retries",
+                    2,
+                    MAX_RETRIES,
+                    &at,
+                )?,
+                max_concurrency: bounded(
                     l.and_then(|l| l.max_concurrency.as_ref()),
                     "links.max_concurrency",
                     64,
+                    MAX_CONCURRENCY,
                     &at,
                 )?,
-                per_host: positive(
+                per_host: bounded(
                     l.and_then(|l| l.per_host.as_ref()),
                     "links.per_host",
                     4,
+                    MAX_PER_HOST,
                     &at,
                 )?,
                 accept: l.and_then(|l| l.accept.clone()).unwrap_or_default(),
@@ -518,6 +566,17 @@ fn is_safe_id(id: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
         && id.as_bytes()[0].is_ascii_alphanumeric()
         && id != "state"
+}
+
+/// What to do about a TOML syntax error; the common slip of `[target]` for `[[target]]` is
+/// named as such.
+fn syntax_help(text: &str) -> String {
+    let single_table = text.lines().any(|l| l.trim() == "[target]");
+    if single_table {
+        return "write each target as an array table, `[[target]]` (two brackets), not `[target]`"
+            .into();
+    }
+    "check the TOML syntax; the keys are listed in the README's \"Configuration\" section".into()
 }
 
 fn line_of(text: &str, offset: usize) -> usize {

@@ -7,16 +7,17 @@ use thiserror::Error;
 /// A configuration that cannot be used (exit code 2).
 #[derive(Debug, Error)]
 pub enum ConfigError {
-    #[error("cannot read config file {}: {source}", path.display())]
+    #[error("cannot read config file {}: {error}\n  help: give the path of a policy-watch.toml with --config, or leave --config out to use ./policy-watch.toml or the built-in targets", path.display())]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
-    #[error("{file}:{line}: {message}\n  help: check the TOML syntax and the key names in DESIGN.md's config section")]
+    #[error("{file}:{line}: {message}\n  help: {help}")]
     Syntax {
         file: String,
         line: usize,
         message: String,
+        help: String,
     },
     #[error("{file}:{line}: {key}: {message}\n  help: {help}")]
     Invalid {
@@ -47,6 +48,8 @@ pub enum FetchError {
     TooLarge { limit: u64 },
     #[error("not an HTML page (Content-Type: {content_type})")]
     NotHtml { content_type: String },
+    #[error("the server gave an odd answer: {0}")]
+    Odd(String),
     #[error("{0}")]
     Other(String),
 }
@@ -78,18 +81,47 @@ pub enum ExtractError {
 /// A snapshot store that cannot be read or written.
 #[derive(Debug, Error)]
 pub enum StoreError {
-    #[error("cannot read {}: {source}", path.display())]
+    #[error("cannot read {}: {error}", path.display())]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
-    #[error("cannot write {}: {source}", path.display())]
+    #[error("cannot write {}: {error}", path.display())]
     Write {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
+    #[error("another policy-watch run holds the snapshot folder {} ({holder})\n  help: wait for it to finish; a lock left by a process that died is taken over automatically", dir.display())]
+    Locked { dir: PathBuf, holder: String },
+    #[error("the snapshot folder {} cannot be written: {error}\n  help: check its permissions and the free disk space", dir.display())]
+    NotWritable { dir: PathBuf, error: std::io::Error },
     #[error("{} is damaged: {message}\n  help: restore it from git (`git checkout -- {}`) or delete it to re-baseline", path.display(), path.display())]
     Corrupt { path: PathBuf, message: String },
+}
+
+/// Why one target could not be processed in this run. The target fails alone: the others go
+/// on, and nothing stored for it is touched.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum TargetError {
+    /// The page could not be fetched.
+    #[error("{0}")]
+    Fetch(#[from] FetchError),
+    /// The page was fetched but gave no usable content.
+    #[error("{0}")]
+    Extract(#[from] ExtractError),
+    /// The stored snapshot does not hold together (hand-edited, half-written, not a file).
+    #[error("snapshot damaged: {file}: {why}\n  help: restore it with `git checkout -- {file}`, or run `policy-watch accept {id}` to store the page as it is now")]
+    Damaged {
+        id: String,
+        file: String,
+        why: String,
+    },
+    /// The stored snapshot could not be read or written.
+    #[error("{0}")]
+    Store(String),
+    /// A bug: extraction crashed on this page.
+    #[error("internal error: {0}")]
+    Internal(String),
 }
 
 /// A notification that was not delivered. Its text never holds a secret.
@@ -117,4 +149,6 @@ pub enum Error {
     Internal(String),
     #[error("cannot set up the HTTP client: {0}")]
     Client(String),
+    #[error("cannot write to stdout: {0}")]
+    Output(std::io::Error),
 }

@@ -195,6 +195,8 @@ impl Fetcher {
                 headers.insert(header::IF_MODIFIED_SINCE, lm);
             }
         }
+        let conditional = headers.contains_key(header::IF_NONE_MATCH)
+            || headers.contains_key(header::IF_MODIFIED_SINCE);
         let mut resp = self
             .client
             .get(url.clone())
@@ -205,6 +207,15 @@ impl Fetcher {
         let status = resp.status();
         let final_url = resp.url().clone();
         if status == StatusCode::NOT_MODIFIED {
+            // 304 only answers a conditional request; to any other it is an odd answer.
+            if !conditional {
+                return Err((
+                    FetchError::Odd(
+                        "304 Not Modified to a request that was not conditional".into(),
+                    ),
+                    None,
+                ));
+            }
             return Ok(Fetched::NotModified { final_url });
         }
         if !status.is_success() {

@@ -1,16 +1,25 @@
 //! The store under `snapshots/`: per target `<id>.md`, `<id>.json`, `<id>.html`, plus the
-//! alert state in `state.json`. Reads, and writes atomically only what really changed.
+//! alert state in `state.json`. Reads only what it wrote and checks that it holds together;
+//! writes atomically, and only what really changed; one run at a time holds it.
+//!
+//! Its own working files (the lock, temporary files before their rename) live in
+//! `snapshots/.policy-watch/`, a folder whose `.gitignore` ignores the folder itself, so that
+//! `git add snapshots/` never sees them, even after a killed run.
 
-use std::collections::BTreeMap;
-use std::io::Write;
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::alert::State;
 use crate::config::hex;
-use crate::error::StoreError;
+use crate::error::{StoreError, TargetError};
+
+/// The store's private folder inside the snapshot folder.
+const WORK_DIR: &str = ".policy-watch";
 
 /// Version of the metadata layout.
 pub const META_FORMAT: u32 = 1;
@@ -50,51 +59,18 @@ pub fn content_hash(text: &str) -> String {
     format!("sha256:{}", hex(&Sha256::digest(text.as_bytes())))
 }
 
-/// What is remembered between runs about one target's alerts.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TargetState {
-    /// Fetches that failed in a row.
-    #[serde(default, skip_serializing_if = "is_zero")]
-    pub consecutive_failures: u32,
-    /// Whether "unreachable" was announced for the current run of failures.
-    #[serde(default, skip_serializing_if = "is_false")]
-    pub failure_alerted: bool,
-    /// Findings by stable id.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub findings: BTreeMap<String, FindingState>,
-}
-
-/// A finding as remembered.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FindingState {
-    pub kind: crate::inspect::FindingKind,
-    /// One line that says what it is.
-    pub summary: String,
-    /// Runs in a row in which it was seen.
-    pub consecutive: u32,
-    /// Whether its appearance was reported.
-    pub reported: bool,
-}
-
-fn is_zero(n: &u32) -> bool {
-    *n == 0
-}
-
-fn is_false(b: &bool) -> bool {
-    !*b
-}
-
-/// `snapshots/state.json`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct State {
-    #[serde(default)]
-    pub targets: BTreeMap<String, TargetState>,
-}
-
 /// The snapshot folder.
 #[derive(Debug, Clone)]
 pub struct Store {
     dir: PathBuf,
+}
+
+/// The lock on a snapshot folder: held while a `check` or `accept` runs, released when dropped
+/// or when the process dies (the kernel drops the lock of a dead process, so a stale lock is
+/// taken over).
+#[derive(Debug)]
+pub struct Lock {
+    _file: File,
 }
 
 impl Store {
@@ -110,70 +86,192 @@ impl Store {
         self.dir.join(format!("{id}.{ext}"))
     }
 
-    /// The stored snapshot of `id`, if there is one. Half a snapshot is an error, never "none".
-    pub fn load(&self, id: &str) -> Result<Option<Snapshot>, StoreError> {
-        let md_path = self.path(id, "md");
-        let meta_path = self.path(id, "json");
-        let markdown = read_optional(&md_path)?;
-        let meta_text = read_optional(&meta_path)?;
-        match (markdown, meta_text) {
-            (None, None) => Ok(None),
-            (Some(markdown), Some(meta_text)) => {
-                let meta: Meta =
-                    serde_json::from_str(&meta_text).map_err(|e| StoreError::Corrupt {
-                        path: meta_path.clone(),
-                        message: e.to_string(),
-                    })?;
-                Ok(Some(Snapshot { meta, markdown }))
+    fn work_dir(&self) -> PathBuf {
+        self.dir.join(WORK_DIR)
+    }
+
+    /// Takes the folder for this run: creates it if needed, locks it (a second run fails at
+    /// once, naming the first), removes what a killed run left behind, and checks that a file
+    /// can be written and synced there, before anything is delivered.
+    pub fn lock(&self, command: &str) -> Result<Lock, StoreError> {
+        let work = self.work_dir();
+        let not_writable = |error| StoreError::NotWritable {
+            dir: self.dir.clone(),
+            error,
+        };
+        std::fs::create_dir_all(&work).map_err(not_writable)?;
+        let ignore = work.join(".gitignore");
+        if !ignore.is_file() {
+            std::fs::write(
+                &ignore,
+                "# policy-watch's lock and temporary files: never committed\n*\n",
+            )
+            .map_err(not_writable)?;
+        }
+        let path = work.join("lock");
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(not_writable)?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                let mut holder = String::new();
+                let _ = file.read_to_string(&mut holder);
+                let holder = holder.trim();
+                return Err(StoreError::Locked {
+                    dir: self.dir.clone(),
+                    holder: if holder.is_empty() {
+                        "a run that is just starting".into()
+                    } else {
+                        holder.to_string()
+                    },
+                });
             }
-            (Some(_), None) => Err(StoreError::Corrupt {
-                path: meta_path,
-                message: "missing while the Markdown snapshot exists".into(),
-            }),
-            (None, Some(_)) => Err(StoreError::Corrupt {
-                path: md_path,
-                message: "missing while the metadata exists".into(),
-            }),
+            Err(std::fs::TryLockError::Error(error)) => return Err(not_writable(error)),
+        }
+        let me = format!(
+            "`policy-watch {command}`, process {}, since {}",
+            std::process::id(),
+            Utc::now().format("%Y-%m-%d %H:%M:%S UTC")
+        );
+        file.set_len(0).map_err(not_writable)?;
+        file.write_all(me.as_bytes()).map_err(not_writable)?;
+        self.remove_leftovers();
+        // A folder that takes no file must fail the run before any alert goes out.
+        let probe = work.join(format!("probe.{}.tmp", std::process::id()));
+        let written = File::create(&probe).and_then(|mut f| {
+            f.write_all(b"policy-watch write probe\n")?;
+            f.sync_all()
+        });
+        let _ = std::fs::remove_file(&probe);
+        written.map_err(not_writable)?;
+        Ok(Lock { _file: file })
+    }
+
+    /// Temporary files of killed runs (only under the lock: no other run is writing).
+    fn remove_leftovers(&self) {
+        let mut leftovers: Vec<PathBuf> = Vec::new();
+        for (dir, hidden_only) in [(self.work_dir(), false), (self.dir.clone(), true)] {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for e in entries.flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                // Earlier releases put `.<file>.<pid>.<n>.tmp` beside the snapshots.
+                if name.ends_with(".tmp") && (!hidden_only || name.starts_with('.')) {
+                    leftovers.push(e.path());
+                }
+            }
+        }
+        for p in leftovers {
+            tracing::info!(file = %p.display(), "removing a temporary file left by an interrupted run");
+            let _ = std::fs::remove_file(p);
         }
     }
 
-    /// Only the metadata of `id`'s snapshot, if it has one.
-    pub fn load_meta(&self, id: &str) -> Result<Option<Meta>, StoreError> {
-        let path = self.path(id, "json");
-        match read_optional(&path)? {
-            None => Ok(None),
-            Some(text) => serde_json::from_str(&text)
-                .map(Some)
-                .map_err(|e| StoreError::Corrupt {
-                    path,
-                    message: e.to_string(),
-                }),
+    /// The stored snapshot of `id`, if there is one. Half a snapshot, a Markdown file that no
+    /// longer matches the hash in its metadata, or a file that is not a plain file is damaged,
+    /// never "none" and never a change.
+    pub fn load(&self, id: &str) -> Result<Option<Snapshot>, TargetError> {
+        let md_path = self.path(id, "md");
+        let meta_path = self.path(id, "json");
+        let markdown = self.read_own(id, &md_path)?;
+        let meta_text = self.read_own(id, &meta_path)?;
+        let damaged = |path: &Path, why: String| TargetError::Damaged {
+            id: id.to_string(),
+            file: path.display().to_string(),
+            why,
+        };
+        match (markdown, meta_text) {
+            (None, None) => Ok(None),
+            (Some(markdown), Some(meta_text)) => {
+                let meta: Meta = serde_json::from_str(&meta_text)
+                    .map_err(|e| damaged(&meta_path, format!("not valid metadata: {e}")))?;
+                if meta.id != id {
+                    return Err(damaged(
+                        &meta_path,
+                        format!("it belongs to target `{}`", meta.id),
+                    ));
+                }
+                if content_hash(&markdown) != meta.content_hash {
+                    return Err(damaged(
+                        &md_path,
+                        format!(
+                            "it was changed after it was stored (its content no longer matches the hash in {})",
+                            meta_path.display()
+                        ),
+                    ));
+                }
+                Ok(Some(Snapshot { meta, markdown }))
+            }
+            (Some(_), None) => Err(damaged(
+                &meta_path,
+                "missing while the Markdown snapshot exists".into(),
+            )),
+            (None, Some(_)) => Err(damaged(
+                &md_path,
+                "missing while the metadata exists".into(),
+            )),
         }
+    }
+
+    /// Reads a file the store wrote: a symlink or anything but a plain file is refused, so
+    /// that no other file on the machine can be passed off as a snapshot.
+    fn read_own(&self, id: &str, path: &Path) -> Result<Option<String>, TargetError> {
+        match std::fs::symlink_metadata(path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => {
+                return Err(TargetError::Store(format!(
+                    "cannot read {}: {e}",
+                    path.display()
+                )))
+            }
+            Ok(m) if !m.file_type().is_file() => return Err(TargetError::Damaged {
+                id: id.to_string(),
+                file: path.display().to_string(),
+                why:
+                    "not a plain file (a link or a folder); policy-watch reads only files it wrote"
+                        .into(),
+            }),
+            Ok(_) => {}
+        }
+        read_optional(path).map_err(|e| TargetError::Store(e.to_string()))
+    }
+
+    /// Only the metadata of `id`'s snapshot, if it has a readable one.
+    pub fn load_meta(&self, id: &str) -> Option<Meta> {
+        let text = self.read_own(id, &self.path(id, "json")).ok()??;
+        serde_json::from_str(&text).ok()
     }
 
     /// Whether the raw HTML of `id` is stored.
     pub fn has_html(&self, id: &str) -> bool {
-        self.path(id, "html").is_file()
+        std::fs::symlink_metadata(self.path(id, "html")).is_ok_and(|m| m.file_type().is_file())
     }
 
     /// The raw HTML of the last content change.
-    pub fn load_html(&self, id: &str) -> Result<Option<String>, StoreError> {
-        read_optional(&self.path(id, "html"))
+    pub fn load_html(&self, id: &str) -> Result<Option<String>, TargetError> {
+        self.read_own(id, &self.path(id, "html"))
     }
 
     /// Stores a snapshot (and the raw HTML, when given). Files whose bytes would not change
-    /// are not touched. Returns whether anything was written.
+    /// are not touched; the metadata goes last, as the commit point. Returns whether anything
+    /// was written.
     pub fn save(&self, snapshot: &Snapshot, html: Option<&str>) -> Result<bool, StoreError> {
         let id = &snapshot.meta.id;
         let mut meta = serde_json::to_string_pretty(&snapshot.meta).expect("meta serialises");
         meta.push('\n');
         let mut written = false;
         if let Some(html) = html {
-            written |= write_if_changed(&self.path(id, "html"), html.as_bytes())?;
+            written |= self.write_if_changed(&self.path(id, "html"), html.as_bytes())?;
         }
-        written |= write_if_changed(&self.path(id, "md"), snapshot.markdown.as_bytes())?;
-        // The metadata goes last: a snapshot is complete once its hash matches its Markdown.
-        written |= write_if_changed(&self.path(id, "json"), meta.as_bytes())?;
+        written |= self.write_if_changed(&self.path(id, "md"), snapshot.markdown.as_bytes())?;
+        // A snapshot is complete once its hash matches its Markdown.
+        written |= self.write_if_changed(&self.path(id, "json"), meta.as_bytes())?;
         Ok(written)
     }
 
@@ -193,7 +291,39 @@ impl Store {
     pub fn save_state(&self, state: &State) -> Result<bool, StoreError> {
         let mut text = serde_json::to_string_pretty(state).expect("state serialises");
         text.push('\n');
-        write_if_changed(&self.dir.join("state.json"), text.as_bytes())
+        self.write_if_changed(&self.dir.join("state.json"), text.as_bytes())
+    }
+
+    /// Writes through a temporary file in the private folder and a rename, so a reader never
+    /// sees half a file and a killed run leaves nothing `git add` would see; skips the write
+    /// when the bytes are already there. A failed write (a full disk) removes its temporary.
+    fn write_if_changed(&self, path: &Path, bytes: &[u8]) -> Result<bool, StoreError> {
+        if std::fs::read(path).is_ok_and(|old| old == bytes) {
+            return Ok(false);
+        }
+        let err = |error| StoreError::Write {
+            path: path.to_path_buf(),
+            error,
+        };
+        let work = self.work_dir();
+        std::fs::create_dir_all(&work).map_err(err)?;
+        let (tmp, mut file) = temp_file(&work, path).map_err(err)?;
+        let written = file
+            .write_all(bytes)
+            .and_then(|()| file.sync_all())
+            .and_then(|()| {
+                drop(file);
+                std::fs::rename(&tmp, path)
+            });
+        if let Err(e) = written {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(err(e));
+        }
+        // The rename itself is made durable by syncing the folder (best effort).
+        if let Ok(d) = File::open(&self.dir) {
+            let _ = d.sync_all();
+        }
+        Ok(true)
     }
 }
 
@@ -201,48 +331,21 @@ fn read_optional(path: &Path) -> Result<Option<String>, StoreError> {
     match std::fs::read_to_string(path) {
         Ok(s) => Ok(Some(s)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(source) => Err(StoreError::Read {
+        Err(error) => Err(StoreError::Read {
             path: path.to_path_buf(),
-            source,
+            error,
         }),
     }
 }
 
-/// Writes through a temporary file in the same folder and a rename, so a reader never sees
-/// half a file; skips the write when the bytes are already there.
-fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<bool, StoreError> {
-    if std::fs::read(path).is_ok_and(|old| old == bytes) {
-        return Ok(false);
-    }
-    let err = |source| StoreError::Write {
-        path: path.to_path_buf(),
-        source,
-    };
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(err)?;
-    let mut tmp = tempfile_in(dir, path).map_err(err)?;
-    tmp.1.write_all(bytes).map_err(err)?;
-    tmp.1.sync_all().map_err(err)?;
-    drop(tmp.1);
-    std::fs::rename(&tmp.0, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp.0);
-        err(e)
-    })?;
-    Ok(true)
-}
-
-fn tempfile_in(dir: &Path, target: &Path) -> std::io::Result<(PathBuf, std::fs::File)> {
+fn temp_file(dir: &Path, target: &Path) -> std::io::Result<(PathBuf, File)> {
     let name = target
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     for n in 0..100u32 {
-        let p = dir.join(format!(".{name}.{}.{n}.tmp", std::process::id()));
-        match std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&p)
-        {
+        let p = dir.join(format!("{name}.{}.{n}.tmp", std::process::id()));
+        match OpenOptions::new().write(true).create_new(true).open(&p) {
             Ok(f) => return Ok((p, f)),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
             Err(e) => return Err(e),
@@ -296,9 +399,68 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::new(dir.path());
         std::fs::write(dir.path().join("a.md"), "x").unwrap();
-        assert!(matches!(store.load("a"), Err(StoreError::Corrupt { .. })));
+        assert!(matches!(store.load("a"), Err(TargetError::Damaged { .. })));
         std::fs::write(dir.path().join("a.json"), "{not json").unwrap();
         let err = store.load("a").unwrap_err().to_string();
         assert!(err.contains("a.json") && err.contains("damaged"), "{err}");
+    }
+
+    #[test]
+    fn a_hand_edited_markdown_is_damaged_not_a_change() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        store.save(&snap("hello\n"), None).unwrap();
+        std::fs::write(dir.path().join("a.md"), "hello, edited\n").unwrap();
+        let err = store.load("a").unwrap_err().to_string();
+        assert!(
+            err.contains("a.md") && err.contains("changed after it was stored"),
+            "{err}"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlinked_snapshot_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        store.save(&snap("hello\n"), None).unwrap();
+        let outside = dir.path().join("outside.txt");
+        std::fs::write(&outside, "secret host name\n").unwrap();
+        std::fs::remove_file(dir.path().join("a.md")).unwrap();
+        std::os::unix::fs::symlink(&outside, dir.path().join("a.md")).unwrap();
+        let err = store.load("a").unwrap_err().to_string();
+        assert!(err.contains("not a plain file"), "{err}");
+        assert!(!err.contains("secret host name"), "{err}");
+    }
+
+    #[test]
+    fn a_second_run_is_refused_while_the_first_holds_the_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path().join("snapshots"));
+        let first = store.lock("check").unwrap();
+        let err = store.lock("accept").unwrap_err().to_string();
+        assert!(
+            err.contains("policy-watch check") && err.contains(&std::process::id().to_string()),
+            "{err}"
+        );
+        drop(first);
+        store
+            .lock("accept")
+            .expect("free again once the first run ends");
+    }
+
+    #[test]
+    fn temporary_files_of_a_killed_run_are_removed_and_ignored_by_git() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        let work = dir.path().join(WORK_DIR);
+        std::fs::create_dir_all(&work).unwrap();
+        std::fs::write(work.join("a.md.999.0.tmp"), "half").unwrap();
+        std::fs::write(dir.path().join(".a.md.999.0.tmp"), "half").unwrap();
+        let _lock = store.lock("check").unwrap();
+        assert!(!work.join("a.md.999.0.tmp").exists());
+        assert!(!dir.path().join(".a.md.999.0.tmp").exists());
+        let ignore = std::fs::read_to_string(work.join(".gitignore")).unwrap();
+        assert!(ignore.lines().any(|l| l == "*"), "{ignore}");
     }
 }

@@ -4,7 +4,6 @@
 pub mod anchors;
 pub mod language;
 pub mod links;
-pub mod state;
 
 use std::collections::{BTreeSet, HashSet};
 
@@ -15,7 +14,6 @@ use crate::config::Target;
 use crate::extract::{Block, Extracted, Inline, Link};
 
 pub use links::{LinkChecker, LinkStatus, Verdict};
-pub use state::{track, Tracked};
 
 /// What kind of problem a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

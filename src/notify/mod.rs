@@ -5,6 +5,7 @@ pub mod slack;
 
 use chrono::{DateTime, Utc};
 
+use crate::alert::ThreadProgress;
 use crate::error::NotifyError;
 use crate::report::TargetReport;
 
@@ -94,16 +95,17 @@ impl Notifier {
         !matches!(self, Notifier::Stdout)
     }
 
-    /// Sends the alert about one target. The stdout notifier has nothing to send: the report
-    /// printed at the end of the run carries it.
+    /// Sends the alert about one target to Slack. The stdout notifier has nothing to send:
+    /// the report printed for the target is the alert.
     pub async fn deliver(
         &self,
         report: &TargetReport,
         ctx: &RunContext,
-    ) -> Result<(), NotifyError> {
+        resume: Option<&ThreadProgress>,
+    ) -> Result<(), slack::Undelivered> {
         match self {
             Notifier::Stdout => Ok(()),
-            Notifier::Slack(slack) => slack.deliver(report, ctx).await,
+            Notifier::Slack(slack) => slack.deliver(report, ctx, resume).await,
         }
     }
 

@@ -3,45 +3,50 @@
 
 use std::fmt::Write;
 
-use super::{with_context, RunReport, Status, TargetReport, CONTEXT_WORDS};
+use super::{plural, with_context, Status, TargetReport, CONTEXT_WORDS};
 use crate::diff::{Change, SpanOp};
 
-/// Renders a run as Markdown.
-pub fn render_markdown(report: &RunReport) -> String {
-    let mut out = String::new();
-    let title = match report.command.as_str() {
-        "check" if report.dry_run => "policy-watch check (dry run)",
+/// The title of a run's Markdown report.
+pub(super) fn begin(command: &str, dry_run: bool) -> String {
+    let title = match command {
+        "check" if dry_run => "policy-watch check (dry run)",
         "check" => "policy-watch check",
         "diff" => "policy-watch diff",
         "accept" => "policy-watch accept",
         "links" => "policy-watch links",
         _ => "policy-watch",
     };
-    let _ = writeln!(out, "## {title}\n");
-    let _ = writeln!(out, "| Target | Status | Changes | Findings |");
-    let _ = writeln!(out, "|---|---|---|---|");
-    let list_open = report.command == "links";
-    let headline = |t: &TargetReport| {
-        if list_open && t.status != Status::Failed {
-            super::text::findings_headline(t)
-        } else {
-            t.headline()
-        }
+    format!("## {title}\n")
+}
+
+/// One target's section (empty for a target with nothing to say) and its summary-table row.
+pub(super) fn target_section(t: &TargetReport, list_open: bool) -> (String, String) {
+    let headline = if list_open && t.status != Status::Failed {
+        super::text::findings_headline(t)
+    } else {
+        t.headline()
     };
-    for t in &report.targets {
-        let _ = writeln!(
-            out,
-            "| [{}]({}) | {} | {} | {} |",
-            escape(&t.name),
-            t.url,
-            headline(t),
-            t.changes.len(),
-            t.open_findings.len()
-        );
-    }
-    for t in report.targets.iter().filter(|t| has_details(t)) {
+    let row = format!(
+        "| [{}]({}) | {} | {} | {} |\n",
+        escape(&t.name),
+        t.url,
+        headline,
+        t.changes.len(),
+        t.open_findings.len()
+    );
+    let mut out = String::new();
+    if has_details(t) {
         out.push('\n');
-        target(&mut out, t, &headline(t));
+        target(&mut out, t, &headline);
+    }
+    (out, row)
+}
+
+/// The summary table of every target, at the end of the report.
+pub(super) fn end(rows: &[String]) -> String {
+    let mut out = String::from("\n| Target | Status | Changes | Findings |\n|---|---|---|---|\n");
+    for r in rows {
+        out.push_str(r);
     }
     out
 }
@@ -49,6 +54,8 @@ pub fn render_markdown(report: &RunReport) -> String {
 fn has_details(t: &TargetReport) -> bool {
     t.status != Status::Unchanged
         || t.is_news()
+        || t.alternate.is_some()
+        || t.store_error.is_some()
         || !t.open_findings.is_empty()
         || t.delivery_error.is_some()
         || t.rebaselined
@@ -67,9 +74,13 @@ fn target(out: &mut String, t: &TargetReport, headline: &str) {
     if let Some(err) = &t.error {
         let _ = writeln!(
             out,
-            "**Fetch failed:** {} — {} run(s) in a row; the snapshot was not touched.\n",
+            "**Failed:** {} — {} in a row; nothing stored was changed.\n",
             escape(err),
-            t.consecutive_failures
+            plural(
+                t.consecutive_failures.max(1) as usize,
+                "failed run",
+                "failed runs"
+            )
         );
     }
     if t.status == Status::Watching {
@@ -96,8 +107,9 @@ fn target(out: &mut String, t: &TargetReport, headline: &str) {
         let (removed, added) = t.word_counts();
         let _ = writeln!(
             out,
-            "{} change(s): {removed} word(s) removed, {added} added.\n",
-            t.changes.len()
+            "{}: {} removed, {added} added.\n",
+            plural(t.changes.len(), "change", "changes"),
+            plural(removed, "word", "words")
         );
     }
     for c in &t.changes {
@@ -152,6 +164,35 @@ fn target(out: &mut String, t: &TargetReport, headline: &str) {
             out,
             "\n**Notification not delivered:** {} — the snapshot was kept, the next run sends it again.",
             escape(err)
+        );
+    }
+    if let Some(err) = &t.store_error {
+        let _ = writeln!(
+            out,
+            "\n**Not stored:** {} — the next run reports this again.",
+            escape(err)
+        );
+    }
+    if let Some(at) = t.back_to {
+        let _ = writeln!(
+            out,
+            "Back to the version first seen on {}.\n",
+            at.format("%Y-%m-%d")
+        );
+    }
+    if let Some(at) = t.alternate {
+        let _ = writeln!(
+            out,
+            "Shows the version first seen on {} again (the page alternates between versions; said once).\n",
+            at.format("%Y-%m-%d")
+        );
+    }
+    if t.volatile > 0 {
+        let _ = writeln!(
+            out,
+            "{} differed between two fetches and {} left out as volatile.\n",
+            plural(t.volatile, "block", "blocks"),
+            if t.volatile == 1 { "was" } else { "were" }
         );
     }
 }

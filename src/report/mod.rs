@@ -10,11 +10,10 @@ use serde::{Deserialize, Serialize};
 use crate::diff::Change;
 use crate::inspect::Finding;
 
-pub use markdown::render_markdown;
-pub use text::render_text;
+pub use markdown::escape as escape_markdown;
 
 /// How to render a report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Format {
     #[default]
     Text,
@@ -82,6 +81,25 @@ pub struct TargetReport {
     /// Why the notification about this target was not delivered.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivery_error: Option<String>,
+    /// The stored snapshot does not hold together; it was left as it is.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub damaged: bool,
+    /// Changed blocks left out because a second fetch did not confirm them.
+    #[serde(default, skip_serializing_if = "is_zero_usize")]
+    pub volatile: usize,
+    /// The page is back to a version first seen at this time (announced once).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub back_to: Option<DateTime<Utc>>,
+    /// The page shows a remembered version again (first seen then); not announced again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alternate: Option<DateTime<Utc>>,
+    /// The snapshot (or alert state) could not be stored after the alert went out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store_error: Option<String>,
+}
+
+fn is_zero_usize(n: &usize) -> bool {
+    *n == 0
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -113,6 +131,11 @@ impl TargetReport {
             resolved_findings: Vec::new(),
             open_findings: Vec::new(),
             delivery_error: None,
+            damaged: false,
+            volatile: 0,
+            back_to: None,
+            alternate: None,
+            store_error: None,
         }
     }
 
@@ -132,11 +155,13 @@ impl TargetReport {
         let mut parts: Vec<&str> = Vec::new();
         match self.status {
             Status::Watching => parts.push("now watching"),
+            Status::Changed if self.back_to.is_some() => parts.push("back to an earlier version"),
             Status::Changed if self.changes.is_empty() && self.moved_from.is_some() => {
                 parts.push("moved")
             }
             Status::Changed => parts.push("changed"),
             Status::Failed if self.unreachable_alert => parts.push("unreachable"),
+            Status::Failed if self.damaged => parts.push("snapshot damaged"),
             Status::Failed => parts.push("fetch failed"),
             Status::NoSnapshot => parts.push("no snapshot yet"),
             Status::Unchanged => {}
@@ -178,15 +203,142 @@ pub struct RunReport {
 impl RunReport {
     /// Renders the report in a format; `color` only matters for text.
     pub fn render(&self, format: Format, color: bool) -> String {
-        match format {
-            Format::Text => render_text(self, color),
-            Format::Markdown => render_markdown(self),
+        let mut stream = Stream::new(
+            format,
+            color,
+            &self.command,
+            self.dry_run,
+            self.generated_at,
+        );
+        let mut out = stream.begin();
+        for t in &self.targets {
+            out.push_str(&stream.target(t));
+        }
+        out.push_str(&stream.end());
+        out
+    }
+}
+
+/// A report written target by target, as each target is done, so that a long run shows its
+/// progress and a killed run has printed every alert it finished. The pieces put together
+/// are the same report [`RunReport::render`] gives.
+#[derive(Debug)]
+pub struct Stream {
+    format: Format,
+    color: bool,
+    command: String,
+    dry_run: bool,
+    generated_at: DateTime<Utc>,
+    seen: usize,
+    /// Markdown: the summary table's rows (one short line a target).
+    rows: Vec<String>,
+    /// Text: how many targets ended how, for the closing line.
+    tally: [usize; 5],
+}
+
+impl Stream {
+    pub fn new(
+        format: Format,
+        color: bool,
+        command: &str,
+        dry_run: bool,
+        generated_at: DateTime<Utc>,
+    ) -> Self {
+        Stream {
+            format,
+            color,
+            command: command.to_string(),
+            dry_run,
+            generated_at,
+            seen: 0,
+            rows: Vec::new(),
+            tally: [0; 5],
+        }
+    }
+
+    fn list_open(&self) -> bool {
+        self.command == "links"
+    }
+
+    /// What comes before the first target.
+    pub fn begin(&mut self) -> String {
+        match self.format {
+            Format::Text => String::new(),
+            Format::Markdown => markdown::begin(&self.command, self.dry_run),
+            Format::Json => format!(
+                "{{\n  \"generated_at\": {},\n  \"command\": {},\n  \"dry_run\": {},\n  \"targets\": [",
+                serde_json::to_string(&self.generated_at).expect("time serialises"),
+                serde_json::to_string(&self.command).expect("string serialises"),
+                self.dry_run
+            ),
+        }
+    }
+
+    /// One target's part.
+    pub fn target(&mut self, t: &TargetReport) -> String {
+        self.seen += 1;
+        self.tally[t.status as usize] += 1;
+        match self.format {
+            Format::Text => text::target_text(t, self.color, self.list_open()),
+            Format::Markdown => {
+                let (section, row) = markdown::target_section(t, self.list_open());
+                self.rows.push(row);
+                section
+            }
             Format::Json => {
-                let mut s = serde_json::to_string_pretty(self).expect("report serialises");
-                s.push('\n');
-                s
+                let body = serde_json::to_string_pretty(t).expect("report serialises");
+                let mut out = String::from(if self.seen > 1 { ",\n" } else { "\n" });
+                for (i, line) in body.lines().enumerate() {
+                    if i > 0 {
+                        out.push('\n');
+                    }
+                    out.push_str("    ");
+                    out.push_str(line);
+                }
+                out
             }
         }
+    }
+
+    /// What comes after the last target.
+    pub fn end(&mut self) -> String {
+        match self.format {
+            Format::Text if self.seen == 0 => "no targets\n".into(),
+            Format::Text if self.seen > 1 && !self.list_open() => {
+                const NAMES: [&str; 5] = [
+                    "now watching",
+                    "changed",
+                    "unchanged",
+                    "failed",
+                    "without snapshot",
+                ];
+                let parts: Vec<String> = self
+                    .tally
+                    .iter()
+                    .zip(NAMES)
+                    .filter(|(n, _)| **n > 0)
+                    .map(|(n, name)| format!("{n} {name}"))
+                    .collect();
+                format!(
+                    "{}: {}\n",
+                    plural(self.seen, "target", "targets"),
+                    parts.join(", ")
+                )
+            }
+            Format::Text => String::new(),
+            Format::Markdown => markdown::end(&self.rows),
+            Format::Json if self.seen == 0 => "]\n}\n".into(),
+            Format::Json => "\n  ]\n}\n".into(),
+        }
+    }
+}
+
+/// "1 change", "2 changes".
+pub fn plural(n: usize, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
     }
 }
 

@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use anstyle::{AnsiColor, Style};
 
-use super::{with_context, RunReport, Status, TargetReport, CONTEXT_WORDS};
+use super::{plural, with_context, Status, TargetReport, CONTEXT_WORDS};
 use crate::diff::{Change, SpanOp};
 
 struct Styles {
@@ -42,17 +42,10 @@ impl Styles {
     }
 }
 
-/// Renders a run as text; `color` adds ANSI styles.
-pub fn render_text(report: &RunReport, color: bool) -> String {
-    let st = Styles::new(color);
+/// One target's part of a text report; `color` adds ANSI styles.
+pub(super) fn target_text(t: &TargetReport, color: bool, list_open: bool) -> String {
     let mut out = String::new();
-    let list_open = report.command == "links";
-    for t in &report.targets {
-        target(&mut out, t, &st, list_open);
-    }
-    if report.targets.is_empty() {
-        out.push_str("no targets\n");
-    }
+    target(&mut out, t, &Styles::new(color), list_open);
     out
 }
 
@@ -79,11 +72,20 @@ fn target(out: &mut String, t: &TargetReport, st: &Styles, list_open: bool) {
         );
     }
     if let Some(err) = &t.error {
-        let _ = writeln!(
-            out,
-            "  error: {err} ({} failed run(s) in a row; nothing stored was touched)",
-            t.consecutive_failures
-        );
+        let mut lines = err.lines();
+        let _ = writeln!(out, "  error: {}", lines.next().unwrap_or(""));
+        for l in lines {
+            let _ = writeln!(out, "  {}", l.trim_start());
+        }
+        if t.consecutive_failures > 1 {
+            let _ = writeln!(
+                out,
+                "  {} in a row; nothing stored was changed",
+                plural(t.consecutive_failures as usize, "failed run", "failed runs")
+            );
+        } else {
+            let _ = writeln!(out, "  nothing stored was changed");
+        }
     }
     if t.status == Status::Watching {
         let _ = writeln!(out, "  baseline stored ({} blocks)", t.blocks);
@@ -105,8 +107,9 @@ fn target(out: &mut String, t: &TargetReport, st: &Styles, list_open: bool) {
         let (removed, added) = t.word_counts();
         let _ = writeln!(
             out,
-            "  {} change(s): {removed} word(s) removed, {added} added",
-            t.changes.len()
+            "  {}: {} removed, {added} added",
+            plural(t.changes.len(), "change", "changes"),
+            plural(removed, "word", "words")
         );
     }
     for c in &t.changes {
@@ -160,7 +163,39 @@ fn target(out: &mut String, t: &TargetReport, st: &Styles, list_open: bool) {
     if still_open > 0 && !list_open {
         let _ = writeln!(
             out,
-            "  {still_open} finding(s) still open (reported before)"
+            "  {} still open (reported before)",
+            plural(still_open, "finding", "findings")
+        );
+    }
+    if let Some(at) = t.back_to {
+        let _ = writeln!(
+            out,
+            "  back to the version first seen on {}",
+            at.format("%Y-%m-%d")
+        );
+    }
+    if let Some(at) = t.alternate {
+        let _ = writeln!(
+            out,
+            "  shows the version first seen on {} again (the page alternates; said once, quiet since)",
+            at.format("%Y-%m-%d")
+        );
+    }
+    if t.volatile > 0 {
+        let _ = writeln!(
+            out,
+            "  {} differed between two fetches: left out as volatile",
+            plural(t.volatile, "block", "blocks")
+        );
+    }
+    if let Some(err) = &t.store_error {
+        let _ = writeln!(
+            out,
+            "  {}",
+            st.paint(
+                st.bad,
+                &format!("not stored: {err} (the next run reports this again)")
+            )
         );
     }
     if let Some(err) = &t.delivery_error {

@@ -38,10 +38,20 @@ pub fn text(raw: &str) -> String {
                 }
             }
             c if c.is_control() => out.push(' '),
+            c if is_bidi_control(c) => out.push(BIDI_SHOWN_AS),
             c => out.push(c),
         }
     }
     out
+}
+
+/// What a bidirectional control character becomes: visible, and unable to reorder the text
+/// around it (U+202E could make `gpj.exe` read as `exe.jpg`).
+const BIDI_SHOWN_AS: char = '\u{FFFD}';
+
+/// The invisible characters that change the direction of the text after them.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
 }
 
 /// How many characters [`text`] makes of `raw` (Slack's limits count characters).
@@ -67,6 +77,7 @@ pub fn code(raw: &str) -> String {
             '>' => "&gt;".to_string(),
             '`' => '\u{02CB}'.to_string(),
             c if c.is_control() => " ".to_string(),
+            c if is_bidi_control(c) => BIDI_SHOWN_AS.to_string(),
             c => c.to_string(),
         })
         .collect()
@@ -96,6 +107,12 @@ fn link_target(raw: &str) -> String {
     let mut out = String::with_capacity(raw.len());
     for c in raw.chars() {
         match c {
+            c if is_bidi_control(c) => {
+                let mut buf = [0u8; 4];
+                for b in c.encode_utf8(&mut buf).bytes() {
+                    out.push_str(&format!("%{b:02X}"));
+                }
+            }
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("%3C"),
             '>' => out.push_str("%3E"),
@@ -111,6 +128,24 @@ fn link_target(raw: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bidi_controls_cannot_reorder_what_slack_shows() {
+        let s = text("invoice\u{202E}gpj.exe and \u{2066}isolated\u{2069}");
+        assert!(!s.chars().any(is_bidi_control), "{s:?}");
+        assert!(
+            s.contains('\u{FFFD}'),
+            "the control is shown, not hidden: {s:?}"
+        );
+        assert_eq!(text_len("a\u{202E}b"), s_len("a\u{202E}b"));
+        let l = url("https://example.com/\u{202E}fdp.exe");
+        assert!(!l.chars().any(is_bidi_control), "{l:?}");
+        assert!(l.contains("%E2%80%AE"), "{l}");
+    }
+
+    fn s_len(raw: &str) -> usize {
+        text(raw).chars().count()
+    }
 
     #[test]
     fn angle_brackets_cannot_mention_or_link() {

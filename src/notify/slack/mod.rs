@@ -7,6 +7,7 @@ mod escape;
 mod message;
 
 use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::LazyLock;
 use std::time::Duration;
 
@@ -27,6 +28,7 @@ use url::Url;
 pub use message::{compose, Composed, Layout, BLOCKS_MAX, HEADER_MAX, SECTION_MAX};
 
 use super::RunContext;
+use crate::alert::ThreadProgress;
 use crate::error::NotifyError;
 use crate::report::TargetReport;
 
@@ -66,6 +68,22 @@ pub struct SlackNotifier {
     last_post: Mutex<Option<Instant>>,
     /// Text that must never be shown: the webhook URL (and its parts), the token.
     secrets: Vec<String>,
+    /// Slack did not answer in this run: later messages are not tried.
+    down: AtomicBool,
+}
+
+/// A notification that did not go out (or only in part).
+#[derive(Debug)]
+pub struct Undelivered {
+    pub error: NotifyError,
+    /// The summary is out and this much of its thread: remember it for the next run.
+    pub progress: Option<ThreadProgress>,
+}
+
+/// Names an alert by what its thread says, so that the next run recognises the same alert.
+fn alert_key(composed: &Composed) -> String {
+    let thread = serde_json::to_string(&composed.thread).unwrap_or_default();
+    crate::snapshot::content_hash(&thread)
 }
 
 impl fmt::Debug for SlackNotifier {
@@ -164,6 +182,7 @@ impl SlackNotifier {
             client: SlackClient::new(connector),
             last_post: Mutex::new(None),
             secrets,
+            down: AtomicBool::new(false),
         })
     }
 
@@ -175,14 +194,37 @@ impl SlackNotifier {
     }
 
     /// Sends the messages about one target: one message (webhook), or a summary and the diff
-    /// in its thread (bot). Fails if any of them could not be delivered.
+    /// in its thread (bot). `resume` names a summary an earlier run posted for this same alert:
+    /// then only the rest of its thread is posted. On failure after the summary went out, the
+    /// error carries the progress to remember, so that the next run does not post it twice.
     pub async fn deliver(
         &self,
         report: &TargetReport,
         ctx: &RunContext,
-    ) -> Result<(), NotifyError> {
+        resume: Option<&ThreadProgress>,
+    ) -> Result<(), Undelivered> {
+        if self.down.load(Ordering::Relaxed) {
+            return Err(Undelivered {
+                error: NotifyError::Unreachable(
+                    "Slack did not answer earlier in this run; not tried again until the next run"
+                        .into(),
+                ),
+                progress: resume.cloned(),
+            });
+        }
         let composed = compose(report, ctx, self.layout());
-        let ts = self.post(&composed.message, None).await?;
+        let alert = alert_key(&composed);
+        let resume = resume.filter(|r| r.alert == alert);
+        let (ts, skip) = match resume {
+            Some(r) => (Some(SlackTs(r.ts.clone())), r.posted),
+            None => {
+                let ts = self
+                    .post(&composed.message, None)
+                    .await
+                    .map_err(|e| self.undelivered(e, None))?;
+                (ts, 0)
+            }
+        };
         if ts.is_none() && !composed.thread.is_empty() {
             tracing::warn!(
                 target = %report.id,
@@ -190,19 +232,34 @@ impl SlackNotifier {
             );
         }
         let parts = composed.thread.len();
-        for (i, part) in composed.thread.iter().enumerate() {
-            self.post(part, ts.as_ref()).await.map_err(|e| {
-                prefix(
+        for (i, part) in composed.thread.iter().enumerate().skip(skip) {
+            if let Err(e) = self.post(part, ts.as_ref()).await {
+                let progress = ts.as_ref().map(|ts| ThreadProgress {
+                    alert: alert.clone(),
+                    ts: ts.0.clone(),
+                    posted: i,
+                });
+                let e = prefix(
                     e,
                     &format!(
                         "the summary was posted, but part {} of {parts} of the diff thread was not: ",
                         i + 1
                     ),
-                )
-            })?;
+                );
+                return Err(self.undelivered(e, progress));
+            }
         }
-        tracing::info!(target = %report.id, messages = 1 + parts, "posted to Slack");
+        tracing::info!(target = %report.id, messages = 1 + parts - skip, "posted to Slack");
         Ok(())
+    }
+
+    /// A failed delivery; a Slack that does not answer is not tried again in this run, so
+    /// that an outage costs one target's retries, not every target's.
+    fn undelivered(&self, error: NotifyError, progress: Option<ThreadProgress>) -> Undelivered {
+        if matches!(error, NotifyError::Unreachable(_)) {
+            self.down.store(true, Ordering::Relaxed);
+        }
+        Undelivered { error, progress }
     }
 
     /// The JSON that [`deliver`](Self::deliver) would send: the webhook payload, or the

@@ -1,18 +1,13 @@
 //! Page inspection end to end against local servers: the link check, empty links, the German
 //! section against the English one, and the `links` and `check` commands on top of them.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
-use policy_watch::config::Config;
 use policy_watch::inspect::{Finding, FindingKind};
-use policy_watch::pipeline::{self, Pipeline};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use common::{fixture, html, reserve, serve, target, Workdir};
+use crate::common::{fixture, html, reserve, serve, target, Workdir};
 
 /// Where GitBook serves the CrossEngage page; the tests serve it at the same path.
 const PAGE_PATH: &str = "/data-and-engagement-platform/help-and-support/privacy-policy";
@@ -94,30 +89,29 @@ fn config_text(rest: &str) -> String {
     format!("[http]\ntimeout_secs = 5\nretries = 2\nbackoff_ms = 50\n\n{rest}")
 }
 
-/// Runs the `links` command in-process on `ids` and returns each target's findings.
+/// Runs `policy-watch links --format json` on `ids` and returns each target's findings.
 async fn links(config: &str, ids: &[&str]) -> Vec<Vec<Finding>> {
     let dir = tempfile::tempdir().expect("tempdir");
-    let config = Config::parse(config, "test.toml", dir.path()).expect("config parses");
-    let pipeline = Pipeline::new(config).expect("pipeline");
-    let ids: Vec<String> = ids.iter().map(|s| s.to_string()).collect();
-    let outcome = pipeline::links(&pipeline, &ids, Utc::now())
-        .await
-        .expect("links runs");
-    assert!(
-        !outcome.any_failed,
-        "a page could not be fetched: {:?}",
-        outcome
-            .report
-            .targets
-            .iter()
-            .map(|t| &t.error)
-            .collect::<Vec<_>>()
-    );
-    outcome
-        .report
-        .targets
-        .into_iter()
-        .map(|t| t.open_findings)
+    let path = dir.path().join("test.toml");
+    std::fs::write(&path, config).expect("write config");
+    let mut cmd = assert_cmd::Command::cargo_bin("policy-watch").expect("binary");
+    cmd.current_dir(dir.path())
+        .env("RUST_LOG", "warn")
+        .arg("--config")
+        .arg(&path)
+        .args(["links", "--format", "json"])
+        .args(ids);
+    let run = crate::common::run(cmd).await;
+    assert!(run.code == 0 || run.code == 1, "links failed: {run:?}");
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON report");
+    report["targets"]
+        .as_array()
+        .expect("targets")
+        .iter()
+        .map(|t| {
+            serde_json::from_value(t.get("open_findings").cloned().unwrap_or_default())
+                .unwrap_or_default()
+        })
         .collect()
 }
 

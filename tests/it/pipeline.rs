@@ -1,9 +1,7 @@
 //! The pipeline end to end, through the binary: pages served from a local server, snapshots in
 //! a temporary folder, the report on stdout.
 
-mod common;
-
-use common::{fixture, fixture_bytes, html, reserve, serve, target, Workdir};
+use crate::common::{fixture, fixture_bytes, html, reserve, serve, target, Workdir};
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 

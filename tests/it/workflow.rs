@@ -4,7 +4,7 @@
 //! flag would otherwise show up only as a failed scheduled run days later, so
 //! this test finds every call of `policy-watch` in the workflow's `run:`
 //! scripts, rebuilds its argument list and lets clap parse it against
-//! [`policy_watch::cli::Cli`].
+//! `Cli` of the binary (`src/cli.rs`, compiled in here as it is).
 //!
 //! The shell reading is deliberately small: words, quotes, `$…` expansions,
 //! GitHub's `${{ … }}` expressions, line continuations, comments and the
@@ -20,7 +20,8 @@ use std::path::Path;
 
 use clap::error::ErrorKind;
 use clap::{Arg, Command, CommandFactory};
-use policy_watch::cli::Cli;
+
+use crate::binary_cli::Cli;
 use yaml_rust2::{Yaml, YamlLoader};
 
 /// Stands for a value that is only known at run time (a target id, a path).

@@ -2,15 +2,13 @@
 //! escaping of page text, and delivery end to end through the binary against a local Slack
 //! mock — retries, `Retry-After`, failures that keep the snapshot, secrets that never show.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use chrono::{TimeZone, Utc};
-use common::{
+use crate::common::{
     fixture, reserve, run, serve, slack_bodies, slack_error, slack_ok, slack_posted, target,
     Workdir, SLACK_BOT_TOKEN, SLACK_WEBHOOK_PATH,
 };
+use chrono::{TimeZone, Utc};
 use policy_watch::diff::{Change, Span, SpanOp};
 use policy_watch::error::NotifyError;
 use policy_watch::inspect::{Finding, FindingKind};
@@ -416,7 +414,7 @@ fn empty_settings_mean_stdout() {
 async fn deliver_to(server: &MockServer, report: &TargetReport) -> Result<(), NotifyError> {
     let url = format!("{}{SLACK_WEBHOOK_PATH}", server.uri());
     let n = SlackNotifier::webhook(&url).unwrap();
-    n.deliver(report, &ctx()).await
+    n.deliver(report, &ctx(), None).await.map_err(|u| u.error)
 }
 
 #[tokio::test]
@@ -465,7 +463,11 @@ fn closed_port() -> String {
 #[tokio::test]
 async fn unreachable_slack_fails_without_showing_the_url() {
     let n = SlackNotifier::webhook(&format!("{}{SLACK_WEBHOOK_PATH}", closed_port())).unwrap();
-    let err = n.deliver(&changed_report(), &ctx()).await.unwrap_err();
+    let err = n
+        .deliver(&changed_report(), &ctx(), None)
+        .await
+        .unwrap_err()
+        .error;
     let msg = err.to_string();
     assert!(matches!(err, NotifyError::Unreachable(_)), "{msg}");
     assert!(

@@ -1,8 +1,6 @@
 //! The command line as a user meets it: config discovery, clear errors for bad config, exit codes.
 
-mod common;
-
-use common::{target, Workdir};
+use crate::common::{target, Workdir};
 
 #[tokio::test]
 async fn targets_lists_the_built_in_default_without_a_config() {

@@ -1,0 +1,48 @@
+//! `accept`: store the current content as the snapshot, without notifying; the findings state
+//! stays as it is. It also repairs a damaged snapshot, since it stores what the page is now.
+
+use chrono::Utc;
+
+use super::{print_failed, ExitCode, Printer, Runner};
+use crate::error::{Error, TargetError};
+use crate::observe::{assess, Mode};
+use crate::report::{Format, Status, Stream};
+
+pub(super) async fn run(runner: Runner, ids: &[String], out: &Printer) -> Result<ExitCode, Error> {
+    let targets = runner.select(ids)?;
+    let now = Utc::now();
+    let _lock = runner.store.lock("accept")?;
+    let mode = Mode {
+        allow_shrink: true,
+        ..Mode::default()
+    };
+    let mut stream = Stream::new(Format::Text, true, "accept", false, now);
+    out.print(&stream.begin()).map_err(print_failed)?;
+    let mut failed = false;
+    for target in targets {
+        let mut obs = runner.observer.observe(target, &runner.store, mode).await;
+        if matches!(obs.result, Err(TargetError::Damaged { .. })) {
+            // Accepting means "store what the page is now": observe it as if first seen.
+            let fresh = Mode {
+                fresh: true,
+                ..mode
+            };
+            obs = runner
+                .observer
+                .observe(obs.target, &runner.store, fresh)
+                .await;
+        }
+        let (report, pending) = assess(&obs, now);
+        failed |= report.status == Status::Failed;
+        if let Some(p) = pending {
+            runner.store.save(&p.snapshot, p.html.as_deref())?;
+        }
+        out.print(&stream.target(&report)).map_err(print_failed)?;
+    }
+    out.print(&stream.end()).map_err(print_failed)?;
+    Ok(if failed {
+        ExitCode::Attention
+    } else {
+        ExitCode::Ok
+    })
+}

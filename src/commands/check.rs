@@ -1,0 +1,248 @@
+//! `check`: the run as a sequence of per-target transactions. For each target, in order:
+//! observe (fetch, extract, compare, confirm) and inspect → decide what to announce →
+//! deliver (Slack answered 2xx, or the target's report is printed and flushed) → store its
+//! snapshot, then its alert state. A change is never stored before it is delivered, so a run
+//! killed at any moment loses no alert and repeats at most the ones in flight.
+
+use chrono::Utc;
+use futures::StreamExt;
+
+use super::{print_failed, ExitCode, Printer, Runner};
+use crate::alert::{self, Content, Seen, TargetState, Verdict};
+use crate::error::{Error, StoreError};
+use crate::inspect::Finding;
+use crate::notify::{Notifier, RunContext};
+use crate::observe::{assess, Mode, Pending};
+use crate::report::{Format, Status, Stream, TargetReport};
+use crate::snapshot::content_hash;
+
+/// A stored snapshot's content hash and when it last changed.
+type Stored = (String, chrono::DateTime<Utc>);
+
+/// One target observed, compared and inspected: what it has to say and what to store.
+struct Done {
+    report: TargetReport,
+    pending: Option<Pending>,
+    findings: Option<Vec<Finding>>,
+    /// The content as the alert state sees it (hash now, hash and date stored).
+    content: Option<(String, Option<Stored>)>,
+}
+
+pub(super) async fn run(
+    runner: Runner,
+    ids: &[String],
+    dry_run: bool,
+    format: Format,
+    out: &Printer,
+) -> Result<ExitCode, Error> {
+    let targets = runner.select(ids)?;
+    let notifier = Notifier::from_env()?;
+    let ctx = RunContext::from_env(Utc::now());
+    // One run at a time, and a folder that takes files, before anything is delivered.
+    let _lock = if dry_run {
+        None
+    } else {
+        Some(runner.store.lock("check")?)
+    };
+    let mut state = runner.store.load_state()?;
+    let watched = runner.watched_urls();
+    let payloads_only = dry_run && notifier.is_remote();
+
+    let mut stream = Stream::new(format, true, "check", dry_run, ctx.time);
+    if !payloads_only {
+        out.print(&stream.begin()).map_err(print_failed)?;
+    }
+    // Targets are observed concurrently, at most so many at once, and handled in order: each
+    // holds its page only until its transaction ends, so memory stays bounded by the targets
+    // in flight, not by how many pages changed.
+    let mut done = futures::stream::iter(targets)
+        .map(|t| observe(&runner, t, &watched, ctx.time))
+        .buffered(runner.config.http.max_concurrency);
+
+    let (mut any_failed, mut any_undelivered) = (false, false);
+    let mut store_broken: Option<StoreError> = None;
+    let mut previews = 0;
+    while let Some(Done {
+        mut report,
+        mut pending,
+        findings,
+        content,
+    }) = done.next().await
+    {
+        let id = report.id.clone();
+        let before = state.get(&id);
+        let seen = match (&content, report.status) {
+            (None, _) => Seen::Failed,
+            (Some((hash, stored)), status) => Seen::Fetched {
+                content: match stored {
+                    None => Content::First { hash },
+                    Some(_) if report.rebaselined && report.changes.is_empty() => {
+                        Content::Rebaselined { hash }
+                    }
+                    Some((was, since)) if status == Status::Changed && hash != was => {
+                        Content::Changed {
+                            hash,
+                            was,
+                            since: *since,
+                        }
+                    }
+                    Some((_, since)) => Content::Same {
+                        hash,
+                        since: *since,
+                    },
+                },
+                findings: findings.as_deref(),
+            },
+        };
+        let (said, after) = alert::advance(&before, seen, ctx.time);
+        any_failed |= report.status == Status::Failed;
+        apply(&mut report, &said);
+        if let Verdict::Flip(_) = said.content {
+            // A remembered variant again: nothing to say, nothing to store.
+            pending = None;
+        }
+
+        // Deliver.
+        let mut delivered = true;
+        let mut progress = None;
+        if report.is_news() {
+            if let Some(e) = &store_broken {
+                report.delivery_error = Some(format!(
+                    "not sent: the snapshot folder could not be written earlier in this run ({e})"
+                ));
+                delivered = false;
+            } else if dry_run {
+                if let Some(p) = notifier.preview(&report, &ctx) {
+                    out.print(&p).map_err(print_failed)?;
+                    previews += 1;
+                }
+            } else if let Err(e) = notifier
+                .deliver(&report, &ctx, before.thread.as_ref())
+                .await
+            {
+                tracing::warn!(target = %id, error = %e.error, "notification not delivered");
+                report.delivery_error = Some(e.error.to_string());
+                progress = e.progress;
+                delivered = false;
+            }
+        }
+        if !payloads_only {
+            // Without Slack, the printed report is the alert: it is out once flushed.
+            if let Err(e) = out.print(&stream.target(&report)) {
+                if notifier.is_remote() {
+                    return Err(print_failed(e));
+                }
+                tracing::warn!(target = %id, error = %e, "the report could not be printed");
+                delivered = false;
+            }
+        }
+        any_undelivered |= !delivered && report.is_news();
+
+        // Store: the snapshot, then the alert state.
+        if dry_run || store_broken.is_some() {
+            continue;
+        }
+        let next: TargetState = if delivered {
+            after
+        } else {
+            let mut kept = alert::undelivered(&before, &after);
+            kept.thread = progress.or(before.thread);
+            pending = None;
+            kept
+        };
+        let stored = async {
+            if let Some(p) = pending {
+                save(&runner, p).await?;
+            }
+            state.set(&id, next);
+            runner.store.save_state(&state)
+        }
+        .await;
+        if let Err(e) = stored {
+            tracing::error!(target = %id, error = %e, "storing failed: no further alerts in this run");
+            let text = format!("could not store what was announced for {id}: {e}");
+            out.print(&format!("policy-watch: {text}\n"))
+                .map_err(print_failed)?;
+            store_broken = Some(e);
+        }
+    }
+    if payloads_only {
+        if previews == 0 {
+            out.print("nothing would be posted\n")
+                .map_err(print_failed)?;
+        }
+    } else {
+        out.print(&stream.end()).map_err(print_failed)?;
+    }
+    Ok(if store_broken.is_some() {
+        ExitCode::Trouble
+    } else if any_failed || any_undelivered {
+        ExitCode::Attention
+    } else {
+        ExitCode::Ok
+    })
+}
+
+/// Observes, assesses and inspects one target; its page is dropped once compared.
+async fn observe(
+    runner: &Runner,
+    target: crate::config::Target,
+    watched: &[url::Url],
+    now: chrono::DateTime<Utc>,
+) -> Done {
+    let mode = Mode {
+        confirm: true,
+        ..Mode::default()
+    };
+    let obs = runner.observer.observe(target, &runner.store, mode).await;
+    let findings = runner.inspect(&obs, watched).await;
+    let (report, pending) = assess(&obs, now);
+    let content = obs.result.as_ref().ok().map(|cur| {
+        (
+            content_hash(&cur.markdown),
+            obs.stored
+                .as_ref()
+                .map(|s| (s.meta.content_hash.clone(), s.meta.changed_at)),
+        )
+    });
+    Done {
+        report,
+        pending,
+        findings,
+        content,
+    }
+}
+
+/// What the alert state decided, written into the target's report.
+fn apply(report: &mut TargetReport, said: &alert::Announcements) {
+    if report.status == Status::Failed {
+        report.consecutive_failures = said.consecutive_failures;
+        report.unreachable_alert = said.unreachable;
+    }
+    report.back = said.back;
+    report.new_findings = said.opened.clone();
+    report.resolved_findings = said.resolved.clone();
+    report.open_findings = said.open.clone();
+    match said.content {
+        Verdict::BackTo(at) => report.back_to = Some(at),
+        Verdict::Flip(at) => {
+            report.status = Status::Unchanged;
+            report.changes.clear();
+            report.moved_from = None;
+            report.alternate = Some(at);
+        }
+        Verdict::Quiet | Verdict::Announce => {}
+    }
+}
+
+/// Stores a snapshot on the blocking pool (the writes are synced to disk).
+async fn save(runner: &Runner, p: Pending) -> Result<(), StoreError> {
+    let store = runner.store.clone();
+    tokio::task::spawn_blocking(move || store.save(&p.snapshot, p.html.as_deref()))
+        .await
+        .map_err(|e| StoreError::Write {
+            path: runner.store.dir().to_path_buf(),
+            error: std::io::Error::other(format!("storing crashed: {e}")),
+        })??;
+    Ok(())
+}

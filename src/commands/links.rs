@@ -1,0 +1,56 @@
+//! `links`: only the link and empty-link checks; every finding open now is listed.
+//! Exit 0: no open broken or empty-link finding, 1: some, 2: trouble.
+
+use chrono::Utc;
+
+use super::{print_failed, ExitCode, Printer, Runner};
+use crate::error::Error;
+use crate::observe::Mode;
+use crate::report::{Format, Status, Stream, TargetReport};
+
+pub(super) async fn run(
+    runner: Runner,
+    ids: &[String],
+    format: Format,
+    out: &Printer,
+) -> Result<ExitCode, Error> {
+    let targets = runner.select(ids)?;
+    let now = Utc::now();
+    let watched = runner.watched_urls();
+    let mode = Mode {
+        allow_shrink: true,
+        ..Mode::default()
+    };
+    let observations = futures::future::join_all(targets.into_iter().map(|t| async {
+        let obs = runner.observer.observe(t, &runner.store, mode).await;
+        let found = runner.inspect(&obs, &watched).await;
+        (obs, found)
+    }))
+    .await;
+    let mut stream = Stream::new(format, true, "links", false, now);
+    out.print(&stream.begin()).map_err(print_failed)?;
+    let (mut failed, mut problems) = (false, false);
+    for (obs, found) in observations {
+        let t = &obs.target;
+        let mut report = TargetReport::new(&t.id, &t.name, t.url.as_str(), Status::Unchanged);
+        match &obs.result {
+            Err(e) => {
+                failed = true;
+                report.status = Status::Failed;
+                report.error = Some(e.to_string());
+            }
+            Ok(cur) => report.final_url = Some(cur.final_url.to_string()),
+        }
+        report.open_findings = found.unwrap_or_default();
+        problems |= report.open_findings.iter().any(|f| f.kind.is_problem());
+        out.print(&stream.target(&report)).map_err(print_failed)?;
+    }
+    out.print(&stream.end()).map_err(print_failed)?;
+    Ok(if failed {
+        ExitCode::Trouble
+    } else if problems {
+        ExitCode::Attention
+    } else {
+        ExitCode::Ok
+    })
+}

@@ -1,0 +1,187 @@
+//! The commands of DESIGN.md, one file each, and what they share: the run's settings, store,
+//! observer and link checker, the printer for stdout, and the exit codes.
+
+mod accept;
+mod check;
+mod diff;
+mod links;
+mod preview;
+mod targets;
+mod validate;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use url::Url;
+
+use crate::config::{Config, Target};
+use crate::error::Error;
+use crate::inspect::{self, Finding, LinkChecker};
+use crate::observe::{Observation, Observer};
+use crate::report::Format;
+use crate::snapshot::Store;
+
+/// A command as the binary parsed it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// Fetch, compare, inspect, notify, then store, one target at a time.
+    Check {
+        ids: Vec<String>,
+        dry_run: bool,
+        format: Format,
+    },
+    /// What changed against the stored snapshots; writes nothing, posts nothing.
+    Diff { ids: Vec<String>, format: Format },
+    /// Store the current content as the snapshot, without notifying.
+    Accept { ids: Vec<String> },
+    /// Only the link and empty-link checks.
+    Links { ids: Vec<String>, format: Format },
+    /// What would be stored for one target; writes nothing.
+    Preview { id: String, format: Format },
+    /// Fetch each target twice and say whether its rules hold.
+    Validate {
+        ids: Vec<String>,
+        interval: Duration,
+    },
+    /// The configured targets.
+    Targets,
+}
+
+/// A command and the config it runs with.
+#[derive(Debug, Clone)]
+pub struct Invocation {
+    /// `--config PATH`, if given.
+    pub config: Option<PathBuf>,
+    pub command: Command,
+}
+
+/// The exit codes of DESIGN.md.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitCode {
+    /// Everything done (check, accept), no change (diff), no open problem (links), sound
+    /// (validate).
+    Ok = 0,
+    /// A target failed or a notification was not delivered (check, accept); changes (diff);
+    /// open broken or empty links (links); a problem found (validate).
+    Attention = 1,
+    /// Bad configuration or usage, a snapshot folder that is held by another run or cannot
+    /// be written; for diff, links, preview and validate also any trouble fetching.
+    Trouble = 2,
+}
+
+/// Runs one command; what it prints goes to stdout, logs to stderr.
+pub async fn run(invocation: Invocation) -> Result<ExitCode, Error> {
+    let config = Config::discover(invocation.config.as_deref())?;
+    let out = Printer::stdout();
+    match invocation.command {
+        Command::Targets => targets::run(&config, &out),
+        Command::Check {
+            ids,
+            dry_run,
+            format,
+        } => check::run(Runner::new(config)?, &ids, dry_run, format, &out).await,
+        Command::Diff { ids, format } => diff::run(Runner::new(config)?, &ids, format, &out).await,
+        Command::Accept { ids } => accept::run(Runner::new(config)?, &ids, &out).await,
+        Command::Links { ids, format } => {
+            links::run(Runner::new(config)?, &ids, format, &out).await
+        }
+        Command::Preview { id, format } => {
+            preview::run(Runner::new(config)?, &id, format, &out).await
+        }
+        Command::Validate { ids, interval } => {
+            validate::run(Runner::new(config)?, &ids, interval, &out).await
+        }
+    }
+}
+
+/// Everything a command that fetches needs: settings, the store, the observer and the link
+/// checker (one per run, so that a link is checked once however many pages show it).
+pub(crate) struct Runner {
+    pub config: Config,
+    pub store: Store,
+    pub observer: Observer,
+    pub links: LinkChecker,
+}
+
+impl Runner {
+    fn new(config: Config) -> Result<Self, Error> {
+        let links = LinkChecker::new(&config.links, &config.http.user_agent)?
+            .with_backoff(config.http.backoff);
+        Ok(Runner {
+            store: Store::new(config.snapshot_dir.clone()),
+            observer: Observer::new(&config)?,
+            links,
+            config,
+        })
+    }
+
+    /// Every configured target counts as watched: under its configured URL and where it
+    /// landed when last stored.
+    fn watched_urls(&self) -> Vec<Url> {
+        let stored = self.config.targets.iter().filter_map(|t| {
+            let meta = self.store.load_meta(&t.id)?;
+            Url::parse(&meta.final_url).ok()
+        });
+        self.config
+            .targets
+            .iter()
+            .map(|t| t.url.clone())
+            .chain(stored)
+            .collect()
+    }
+
+    /// Findings for one observation whose content was extracted (`None` otherwise, so that
+    /// the remembered findings stay as they are).
+    async fn inspect(&self, obs: &Observation, watched: &[Url]) -> Option<Vec<Finding>> {
+        let cur = obs.result.as_ref().ok()?;
+        let mut watched = watched.to_vec();
+        watched.push(cur.final_url.clone());
+        Some(
+            inspect::inspect(
+                &obs.target,
+                &cur.final_url,
+                &cur.extracted,
+                &watched,
+                &self.links,
+            )
+            .await,
+        )
+    }
+
+    fn select(&self, ids: &[String]) -> Result<Vec<Target>, Error> {
+        Ok(self.config.select_targets(ids)?)
+    }
+}
+
+/// Writes to stdout as it goes, flushed after every piece, so that what is printed is out
+/// before anything is stored. Colour is dropped when stdout is not a terminal or NO_COLOR is
+/// set. A closed pipe (`| head`) is not an error; any other failure to write is.
+pub(crate) struct Printer {
+    sink: std::sync::Mutex<Box<dyn Write + Send>>,
+}
+
+impl Printer {
+    fn stdout() -> Self {
+        Printer {
+            sink: std::sync::Mutex::new(Box::new(anstream::stdout())),
+        }
+    }
+
+    /// Prints and flushes `text`.
+    pub fn print(&self, text: &str) -> std::io::Result<()> {
+        let mut sink = self
+            .sink
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match sink.write_all(text.as_bytes()).and_then(|()| sink.flush()) {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+            other => other,
+        }
+    }
+}
+
+/// An error of printing a command's own output (not an alert): the command cannot go on.
+fn print_failed(e: std::io::Error) -> Error {
+    Error::Output(e)
+}

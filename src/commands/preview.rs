@@ -1,0 +1,127 @@
+//! `preview ID`: fetch one target and print exactly what would be stored for it (the chosen
+//! content root, the Markdown) and its findings; writes nothing. For writing a target.
+//! Exit 0: shown, 2: the page could not be fetched or used.
+
+use serde::Serialize;
+
+use super::{print_failed, ExitCode, Printer, Runner};
+use crate::error::Error;
+use crate::inspect::Finding;
+use crate::observe::Mode;
+use crate::report::{escape_markdown, plural, Format};
+
+/// What `preview` shows (its JSON form).
+#[derive(Debug, Serialize)]
+struct Preview<'a> {
+    id: &'a str,
+    url: &'a str,
+    final_url: String,
+    /// The selector that found the content root.
+    root: &'a str,
+    blocks: usize,
+    text_chars: usize,
+    markdown: &'a str,
+    findings: &'a [Finding],
+}
+
+pub(super) async fn run(
+    runner: Runner,
+    id: &str,
+    format: Format,
+    out: &Printer,
+) -> Result<ExitCode, Error> {
+    let target = runner
+        .select(&[id.to_string()])?
+        .pop()
+        .expect("one id selects one target");
+    let watched = runner.watched_urls();
+    let mode = Mode {
+        allow_shrink: true,
+        fresh: true,
+        ..Mode::default()
+    };
+    let obs = runner.observer.observe(target, &runner.store, mode).await;
+    let findings = runner.inspect(&obs, &watched).await.unwrap_or_default();
+    let cur = match &obs.result {
+        Ok(cur) => cur,
+        Err(e) => {
+            let mut lines = e.to_string();
+            lines.push('\n');
+            out.print(&format!(
+                "{} — cannot preview\n  {}",
+                obs.target.name, lines
+            ))
+            .map_err(print_failed)?;
+            return Ok(ExitCode::Trouble);
+        }
+    };
+    let p = Preview {
+        id: &obs.target.id,
+        url: obs.target.url.as_str(),
+        final_url: cur.final_url.to_string(),
+        root: &cur.extracted.root,
+        blocks: crate::diff::blocks(&cur.markdown).len(),
+        text_chars: cur.extracted.text_len(),
+        markdown: &cur.markdown,
+        findings: &findings,
+    };
+    let text = match format {
+        Format::Json => {
+            let mut s = serde_json::to_string_pretty(&p).expect("preview serialises");
+            s.push('\n');
+            s
+        }
+        Format::Text => render_text(&p),
+        Format::Markdown => render_markdown(&p),
+    };
+    out.print(&text).map_err(print_failed)?;
+    Ok(ExitCode::Ok)
+}
+
+fn summary(p: &Preview<'_>) -> String {
+    format!(
+        "content root `{}`: {}, {} of text",
+        p.root,
+        plural(p.blocks, "block", "blocks"),
+        plural(p.text_chars, "character", "characters")
+    )
+}
+
+fn render_text(p: &Preview<'_>) -> String {
+    let mut s = format!("{} — preview\n  {}\n", p.id, p.url);
+    if p.final_url != p.url {
+        s.push_str(&format!("  lands on {}\n", p.final_url));
+    }
+    s.push_str(&format!("  {}\n", summary(p)));
+    s.push_str(&format!("  would be stored as {}.md:\n\n", p.id));
+    s.push_str(p.markdown);
+    if !p.markdown.ends_with('\n') {
+        s.push('\n');
+    }
+    s.push('\n');
+    if p.findings.is_empty() {
+        s.push_str("no findings\n");
+    }
+    for f in p.findings {
+        s.push_str(&format!("! {}\n", f.message));
+        if let Some(ctx) = &f.context {
+            s.push_str(&format!("    {ctx}\n"));
+        }
+    }
+    s
+}
+
+fn render_markdown(p: &Preview<'_>) -> String {
+    let mut s = format!("## policy-watch preview: {}\n\n<{}>\n\n", p.id, p.url);
+    s.push_str(&format!("{}.\n\n", escape_markdown(&summary(p))));
+    s.push_str("````markdown\n");
+    s.push_str(p.markdown);
+    if !p.markdown.ends_with('\n') {
+        s.push('\n');
+    }
+    s.push_str("````\n\n");
+    for f in p.findings {
+        s.push_str(&format!("- ⚠️ {}\n", escape_markdown(&f.message)));
+    }
+    s
+}

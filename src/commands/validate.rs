@@ -1,0 +1,215 @@
+//! `validate [ID]…`: fetch each target twice, a few seconds apart, and say whether its rules
+//! hold: which selector matched, how much text it holds, and which blocks differ between the
+//! two fetches (volatile), each with a suggested `ignore` rule. For CI on config changes.
+//! Exit 0: sound, 1: a problem found, 2: trouble (a page could not be fetched).
+
+use std::fmt::Write;
+use std::time::Duration;
+
+use super::{print_failed, ExitCode, Printer, Runner};
+use crate::config::{Target, DEFAULT_SELECT};
+use crate::error::{Error, TargetError};
+use crate::observe::{Current, Mode};
+use crate::report::plural;
+
+/// Less text than this in the content root is suspicious for a policy.
+const FEW_CHARS: usize = 500;
+
+pub(super) async fn run(
+    runner: Runner,
+    ids: &[String],
+    interval: Duration,
+    out: &Printer,
+) -> Result<ExitCode, Error> {
+    let targets = runner.select(ids)?;
+    let mode = Mode {
+        allow_shrink: true,
+        fresh: true,
+        ..Mode::default()
+    };
+    let observe_all = || async {
+        futures::future::join_all(
+            targets
+                .iter()
+                .cloned()
+                .map(|t| runner.observer.observe(t, &runner.store, mode)),
+        )
+        .await
+    };
+    let first = observe_all().await;
+    tokio::time::sleep(interval).await;
+    let second = observe_all().await;
+
+    let (mut trouble, mut problem) = (false, false);
+    for (a, b) in first.iter().zip(&second) {
+        let mut text = format!("{} — ", a.target.id);
+        match (&a.result, &b.result) {
+            (Ok(a_cur), Ok(b_cur)) => {
+                let problems = judge(&a.target, a_cur, b_cur, &mut text);
+                problem |= problems;
+            }
+            (Err(e), _) | (_, Err(e)) => {
+                let fetch = matches!(e, TargetError::Fetch(_));
+                trouble |= fetch;
+                problem |= !fetch;
+                let _ = writeln!(
+                    text,
+                    "{}\n  {e}",
+                    if fetch { "cannot fetch" } else { "problem" }
+                );
+            }
+        }
+        out.print(&text).map_err(print_failed)?;
+    }
+    Ok(if trouble {
+        ExitCode::Trouble
+    } else if problem {
+        ExitCode::Attention
+    } else {
+        ExitCode::Ok
+    })
+}
+
+/// Writes the verdict on one target's two fetches; whether a problem was found.
+fn judge(target: &Target, a: &Current, b: &Current, text: &mut String) -> bool {
+    let mut problems = Vec::new();
+    let chars = a.extracted.text_len();
+    let fallback = target.select.len() == DEFAULT_SELECT.len() && a.extracted.root == "body";
+    if chars < FEW_CHARS {
+        problems.push(format!(
+            "the content root holds only {}: check `select`",
+            plural(chars, "character", "characters")
+        ));
+    }
+    if fallback {
+        problems.push(
+            "no document container matched, so the whole <body> is watched: set `select` to the element that holds the policy"
+                .to_string(),
+        );
+    }
+    let volatile = volatile_blocks(&a.markdown, &b.markdown);
+    if !volatile.is_empty() {
+        problems.push(format!(
+            "{} differed between the two fetches",
+            plural(volatile.len(), "block", "blocks")
+        ));
+    }
+    let _ = writeln!(
+        text,
+        "{}",
+        if problems.is_empty() {
+            "sound"
+        } else {
+            "problem"
+        }
+    );
+    let _ = writeln!(
+        text,
+        "  selector `{}` matched: {}, {} of text",
+        a.extracted.root,
+        plural(crate::diff::blocks(&a.markdown).len(), "block", "blocks"),
+        plural(chars, "character", "characters")
+    );
+    if a.final_url != b.final_url {
+        let _ = writeln!(
+            text,
+            "  the two fetches landed on different URLs: {} and {}",
+            a.final_url, b.final_url
+        );
+        problems.push("redirects differ between fetches".into());
+    }
+    for p in &problems {
+        let _ = writeln!(text, "  ! {p}");
+    }
+    for (old, new) in &volatile {
+        let _ = writeln!(text, "  volatile: {}", short(old));
+        let _ = writeln!(text, "       now: {}", short(new));
+        let _ = writeln!(
+            text,
+            "    suggest: ignore = [{}]",
+            toml_string(&suggest(old, new))
+        );
+    }
+    !problems.is_empty()
+}
+
+/// Pairs of blocks (first fetch, second fetch) that differ; a block present in one fetch
+/// only is paired with an empty string.
+fn volatile_blocks(a: &str, b: &str) -> Vec<(String, String)> {
+    use crate::diff::Change;
+    crate::diff::diff(a, b)
+        .into_iter()
+        .filter_map(|c| match c {
+            Change::Changed { spans } => {
+                let (mut old, mut new) = (String::new(), String::new());
+                for s in spans {
+                    match s.op {
+                        crate::diff::SpanOp::Equal => {
+                            old.push_str(&s.text);
+                            new.push_str(&s.text);
+                        }
+                        crate::diff::SpanOp::Removed => old.push_str(&s.text),
+                        crate::diff::SpanOp::Added => new.push_str(&s.text),
+                    }
+                }
+                Some((old, new))
+            }
+            Change::Added { text } => Some((String::new(), text)),
+            Change::Removed { text } => Some((text, String::new())),
+            Change::Moved { .. } => None,
+        })
+        .collect()
+}
+
+/// An `ignore` regex for a block that changes between fetches: its words up to the first
+/// difference, anchored at the start; or the whole block when nothing is shared.
+fn suggest(old: &str, new: &str) -> String {
+    let old_words: Vec<&str> = old.split_whitespace().collect();
+    let new_words: Vec<&str> = new.split_whitespace().collect();
+    let shared: Vec<&str> = old_words
+        .iter()
+        .zip(&new_words)
+        .take_while(|(a, b)| a == b)
+        .map(|(a, _)| *a)
+        .collect();
+    let basis = if shared.is_empty() {
+        if old_words.is_empty() {
+            new_words
+        } else {
+            old_words
+        }
+    } else {
+        shared
+    };
+    let prefix: Vec<&str> = basis.into_iter().take(8).collect();
+    format!("^{}", regex::escape(&prefix.join(" ")))
+}
+
+fn toml_string(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+fn short(text: &str) -> String {
+    let t: String = text.chars().take(120).collect();
+    if t.len() < text.len() {
+        format!("{t}…")
+    } else {
+        t
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_suggested_rule_matches_both_versions_and_is_valid_toml() {
+        let old = "Last build: 2026-11-30 (nonce a1b2) *draft*";
+        let new = "Last build: 2026-12-01 (nonce c3d4) *draft*";
+        let rule = suggest(old, new);
+        let re = regex::Regex::new(&rule).unwrap();
+        assert!(re.is_match(old) && re.is_match(new), "{rule}");
+        let parsed: toml::Value = toml::from_str(&format!("x = {}", toml_string(&rule))).unwrap();
+        assert_eq!(parsed["x"].as_str(), Some(rule.as_str()));
+    }
+}

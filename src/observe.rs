@@ -1,0 +1,373 @@
+//! One target observed: fetch its page, extract it off the async threads, compare it with the
+//! stored snapshot and, when it differs, fetch it again to confirm what changed. Reads the
+//! store; never writes it.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use url::Url;
+
+use crate::config::{Config, Target};
+use crate::diff::{self, Change};
+use crate::error::{Error, ExtractError, TargetError};
+use crate::extract::{extract, Extracted};
+use crate::fetch::{Fetched, Fetcher, Validators};
+use crate::report::{Status, TargetReport};
+use crate::snapshot::{content_hash, Meta, Snapshot, Store, META_FORMAT};
+
+/// A page that had at least this much text and now has less than a fifth of it counts as a
+/// failed fetch, not as a cut policy.
+const SHRINK_MIN_CHARS: usize = 500;
+
+/// How a command wants a target observed.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Mode {
+    /// Fetch a second time to confirm a change (check, diff).
+    pub confirm: bool,
+    /// A page that shrank a lot is taken as it is (accept, links, preview).
+    pub allow_shrink: bool,
+    /// Leave the stored snapshot out: observe the page as if seen for the first time.
+    pub fresh: bool,
+}
+
+/// What was fetched, extracted and compared for one target in this run.
+#[derive(Debug)]
+pub struct Current {
+    pub extracted: Extracted,
+    pub markdown: String,
+    /// The raw page, when a body was fetched (not after a 304).
+    pub html: Option<String>,
+    pub final_url: Url,
+    pub validators: Validators,
+    /// The extraction rules changed since the snapshot was made; the baseline was re-made
+    /// from the stored page.
+    pub rebaselined: bool,
+    /// Confirmed changes against the stored snapshot (empty without one).
+    pub changes: Vec<Change>,
+    /// Where the URL landed before, when that moved (confirmed).
+    pub moved_from: Option<String>,
+    /// Changed blocks left out because the two fetches disagreed about them.
+    pub volatile: usize,
+}
+
+/// One target seen in this run.
+#[derive(Debug)]
+pub struct Observation {
+    pub target: Target,
+    pub stored: Option<Snapshot>,
+    pub result: Result<Current, TargetError>,
+}
+
+/// Fetches and extracts pages: one HTTP client for the run, one parse per core at a time.
+pub struct Observer {
+    fetcher: Fetcher,
+    parse_slots: Arc<tokio::sync::Semaphore>,
+}
+
+impl Observer {
+    pub fn new(config: &Config) -> Result<Self, Error> {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Ok(Observer {
+            fetcher: Fetcher::new(&config.http)?,
+            parse_slots: Arc::new(tokio::sync::Semaphore::new(cores)),
+        })
+    }
+
+    /// Observes one target against what `store` holds for it.
+    pub async fn observe(&self, target: Target, store: &Store, mode: Mode) -> Observation {
+        let loaded = if mode.fresh {
+            Ok(None)
+        } else {
+            store.load(&target.id)
+        };
+        let stored = match loaded {
+            Ok(s) => s,
+            Err(e) => {
+                return Observation {
+                    target,
+                    stored: None,
+                    result: Err(e),
+                }
+            }
+        };
+        let result = self.current(&target, stored.as_ref(), store, mode).await;
+        Observation {
+            target,
+            stored,
+            result,
+        }
+    }
+
+    async fn current(
+        &self,
+        target: &Target,
+        stored: Option<&Snapshot>,
+        store: &Store,
+        mode: Mode,
+    ) -> Result<Current, TargetError> {
+        let has_html = stored.is_some() && store.has_html(&target.id);
+        let rules_changed = stored.is_some_and(|s| s.meta.rules_hash != target.rules_hash());
+        // A conditional request only makes sense when the stored page can stand in for the body.
+        let validators = stored.filter(|_| has_html).map(|s| Validators {
+            etag: s.meta.etag.clone(),
+            last_modified: s.meta.last_modified.clone(),
+        });
+        let fetched = self.fetcher.fetch(&target.url, validators.as_ref()).await?;
+
+        // The stored page with the current rules: the baseline after a rules change, the
+        // content after a 304.
+        let not_modified = matches!(fetched, Fetched::NotModified { .. });
+        let restored = match stored {
+            Some(s) if has_html && (rules_changed || not_modified) => {
+                let url = Url::parse(&s.meta.final_url).unwrap_or_else(|_| target.url.clone());
+                match store.load_html(&target.id)? {
+                    Some(html) => Some(self.extract(html, url, target).await.1?),
+                    None => None,
+                }
+            }
+            _ => None,
+        };
+        let baseline: Option<String> = match (stored, &restored) {
+            (Some(_), Some(r)) if rules_changed => Some(r.markdown()),
+            (Some(s), _) => Some(s.markdown.clone()),
+            (None, _) => None,
+        };
+
+        let (extracted, html, final_url, validators) = match fetched {
+            Fetched::NotModified { final_url } => {
+                let extracted = restored.ok_or_else(|| {
+                    TargetError::Internal("304 Not Modified, but the stored page is gone".into())
+                })?;
+                (extracted, None, final_url, validators.unwrap_or_default())
+            }
+            Fetched::Page(page) => {
+                let (html, extracted) = self
+                    .extract(page.html, page.final_url.clone(), target)
+                    .await;
+                let extracted = extracted?;
+                shrink_guard(stored, &extracted, mode)?;
+                (extracted, Some(html), page.final_url, page.validators)
+            }
+        };
+        let markdown = extracted.markdown();
+        let mut current = Current {
+            extracted,
+            markdown,
+            html,
+            final_url,
+            validators,
+            rebaselined: rules_changed,
+            changes: Vec::new(),
+            moved_from: None,
+            volatile: 0,
+        };
+        let (Some(stored), Some(baseline)) = (stored, baseline) else {
+            return Ok(current);
+        };
+        let changes = diff::diff(&baseline, &current.markdown);
+        let moved = stored.meta.final_url != current.final_url.as_str();
+        if changes.is_empty() && !moved {
+            return Ok(current);
+        }
+        if !mode.confirm || current.html.is_none() {
+            current.changes = changes;
+            current.moved_from = moved.then(|| stored.meta.final_url.clone());
+            return Ok(current);
+        }
+
+        // Confirm: what changed the same way in a second fetch is the change; what differs
+        // between the two fetches is volatile (a per-request token, a truncated transfer).
+        let again = match self.fetcher.fetch(&target.url, None).await? {
+            Fetched::Page(page) => {
+                let (html, extracted) = self
+                    .extract(page.html, page.final_url.clone(), target)
+                    .await;
+                let extracted = extracted?;
+                shrink_guard(Some(stored), &extracted, mode)?;
+                (html, extracted, page.final_url, page.validators)
+            }
+            Fetched::NotModified { .. } => {
+                return Err(TargetError::Fetch(crate::error::FetchError::Odd(
+                    "304 Not Modified to a request that was not conditional".into(),
+                )))
+            }
+        };
+        let (html2, extracted2, final_url2, validators2) = again;
+        let markdown2 = extracted2.markdown();
+        let changes2 = diff::diff(&baseline, &markdown2);
+        let confirmed: Vec<Change> = changes
+            .iter()
+            .filter(|c| changes2.contains(c))
+            .cloned()
+            .collect();
+        current.volatile = (changes.len() - confirmed.len())
+            + changes2.iter().filter(|c| !changes.contains(c)).count();
+        current.moved_from =
+            (moved && final_url2 == current.final_url).then(|| stored.meta.final_url.clone());
+        // Keep the fetch with fewer changes beyond the confirmed ones: a truncated or
+        // decorated transfer is never the one stored.
+        if changes2.len() < changes.len() {
+            current.extracted = extracted2;
+            current.markdown = markdown2;
+            current.html = Some(html2);
+            current.final_url = final_url2;
+            current.validators = validators2;
+        }
+        current.changes = confirmed;
+        if current.changes.is_empty() && current.moved_from.is_none() {
+            // Nothing confirmed: the snapshot stays as it is, and so does its content.
+            current.markdown = baseline.clone();
+            current.html = None;
+        }
+        Ok(current)
+    }
+
+    /// Extraction is CPU work: it runs on the blocking pool, off the async threads, at most
+    /// one page per core at a time (pages waiting for a core hold only their HTML).
+    /// The HTML is handed back, not copied.
+    async fn extract(
+        &self,
+        html: String,
+        url: Url,
+        target: &Target,
+    ) -> (String, Result<Extracted, TargetError>) {
+        let Ok(_slot) = self.parse_slots.clone().acquire_owned().await else {
+            return (
+                html,
+                Err(TargetError::Internal("parse slots closed".into())),
+            );
+        };
+        let target = target.clone();
+        let joined = tokio::task::spawn_blocking(move || {
+            let result = extract(&html, &url, &target);
+            (html, result)
+        })
+        .await;
+        match joined {
+            Ok((html, result)) => (html, result.map_err(TargetError::from)),
+            Err(e) => (
+                String::new(),
+                Err(TargetError::Internal(format!("extraction crashed: {e}"))),
+            ),
+        }
+    }
+}
+
+/// A page that suddenly extracts to a fifth of its stored text is a failed fetch, not a cut.
+fn shrink_guard(
+    stored: Option<&Snapshot>,
+    extracted: &Extracted,
+    mode: Mode,
+) -> Result<(), TargetError> {
+    let chars = extracted.text_len();
+    match stored {
+        Some(s)
+            if !mode.allow_shrink
+                && s.meta.text_chars >= SHRINK_MIN_CHARS
+                && chars * 5 < s.meta.text_chars =>
+        {
+            Err(ExtractError::Shrunk {
+                now: chars,
+                before: s.meta.text_chars,
+            }
+            .into())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// What to store for a target once its alert is out.
+#[derive(Debug, Clone)]
+pub struct Pending {
+    pub snapshot: Snapshot,
+    pub html: Option<String>,
+}
+
+/// Compares an observation with its snapshot: the report, and what to store (`None` when
+/// nothing needs storing).
+pub fn assess(obs: &Observation, now: DateTime<Utc>) -> (TargetReport, Option<Pending>) {
+    let t = &obs.target;
+    let mut report = TargetReport::new(&t.id, &t.name, t.url.as_str(), Status::Unchanged);
+    let cur = match &obs.result {
+        Err(e) => {
+            report.status = Status::Failed;
+            report.error = Some(e.to_string());
+            report.damaged = matches!(e, TargetError::Damaged { .. });
+            return (report, None);
+        }
+        Ok(cur) => cur,
+    };
+    report.final_url = Some(cur.final_url.to_string());
+    report.blocks = diff::blocks(&cur.markdown).len();
+    report.rebaselined = cur.rebaselined;
+    report.volatile = cur.volatile;
+    let text_chars = cur.extracted.text_len();
+    let meta = |changed_at, validators: &Validators, text_chars| Meta {
+        format: META_FORMAT,
+        id: t.id.clone(),
+        url: t.url.to_string(),
+        final_url: cur.final_url.to_string(),
+        content_hash: content_hash(&cur.markdown),
+        changed_at,
+        etag: validators.etag.clone(),
+        last_modified: validators.last_modified.clone(),
+        rules_hash: t.rules_hash(),
+        text_chars,
+    };
+
+    let Some(stored) = &obs.stored else {
+        report.status = Status::Watching;
+        let snapshot = Snapshot {
+            meta: meta(now, &cur.validators, text_chars),
+            markdown: cur.markdown.clone(),
+        };
+        let html = cur.html.clone();
+        return (report, Some(Pending { snapshot, html }));
+    };
+
+    let content_changed = !cur.changes.is_empty();
+    report.moved_from = cur.moved_from.clone();
+    if content_changed || cur.moved_from.is_some() {
+        report.status = Status::Changed;
+    }
+    report.changes = cur.changes.clone();
+
+    let keep = !content_changed && !cur.rebaselined;
+    let snapshot = Snapshot {
+        meta: if keep {
+            // Unchanged content keeps its validators and size, so nothing is rewritten.
+            let mut m = meta(
+                stored.meta.changed_at,
+                &Validators {
+                    etag: stored.meta.etag.clone(),
+                    last_modified: stored.meta.last_modified.clone(),
+                },
+                stored.meta.text_chars,
+            );
+            if cur.moved_from.is_none() {
+                m.final_url = stored.meta.final_url.clone();
+            }
+            m
+        } else {
+            meta(
+                if content_changed {
+                    now
+                } else {
+                    stored.meta.changed_at
+                },
+                &cur.validators,
+                text_chars,
+            )
+        },
+        markdown: cur.markdown.clone(),
+    };
+    if snapshot == *stored && !(cur.rebaselined && cur.html.is_some()) {
+        return (report, None);
+    }
+    let html = if content_changed || cur.rebaselined {
+        cur.html.clone()
+    } else {
+        None
+    };
+    (report, Some(Pending { snapshot, html }))
+}
