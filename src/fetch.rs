@@ -13,11 +13,10 @@ use url::Url;
 
 use crate::config::HttpSettings;
 use crate::error::{Error, FetchError};
+use crate::retry::{self, Attempt};
 
 /// Redirects followed before giving up.
 pub const MAX_REDIRECTS: usize = 10;
-/// The longest `Retry-After` we wait for; a server asking for more is treated as failing now.
-pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 
 /// Stored HTTP validators of the last content change, for a conditional request.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -137,36 +136,26 @@ impl Fetcher {
         })
     }
 
-    /// Fetches `url`, retrying transient failures with exponential backoff (and `Retry-After`).
+    /// Fetches `url`, retrying transient failures as the run's [`retry::Policy`] says.
     pub async fn fetch(
         &self,
         url: &Url,
         validators: Option<&Validators>,
     ) -> Result<Fetched, FetchError> {
-        let mut attempt = 0;
-        loop {
-            let result = {
-                let _permit = self.limiter.acquire(url).await;
-                self.fetch_once(url, validators).await
-            };
-            match result {
-                Ok(f) => return Ok(f),
-                Err((err, retry_after))
-                    if err.is_transient() && attempt < self.settings.retries =>
-                {
-                    let backoff = self.settings.backoff * 2u32.saturating_pow(attempt);
-                    let wait = match retry_after {
-                        Some(ra) if ra > MAX_RETRY_AFTER => return Err(err),
-                        Some(ra) => ra.max(backoff),
-                        None => backoff,
-                    };
-                    tracing::info!(%url, error = %err, wait_ms = wait.as_millis() as u64, "retrying");
-                    tokio::time::sleep(wait).await;
-                    attempt += 1;
+        let policy = retry::Policy::new(self.settings.retries, self.settings.backoff);
+        retry::run(&policy, |_| async {
+            let _permit = self.limiter.acquire(url).await;
+            match self.fetch_once(url, validators).await {
+                Ok(f) => Attempt::Done(f),
+                Err((error, after)) if error.is_transient() => {
+                    tracing::info!(%url, %error, "fetch failed; it may be tried again");
+                    Attempt::Retry { error, after }
                 }
-                Err((err, _)) => return Err(err),
+                Err((error, _)) => Attempt::Fail(error),
             }
-        }
+        })
+        .await
+        .map_err(|gave_up| gave_up.error)
     }
 
     async fn fetch_once(

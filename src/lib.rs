@@ -17,6 +17,7 @@ pub mod inspect;
 pub mod notify;
 pub mod observe;
 pub mod report;
+pub mod retry;
 pub mod snapshot;
 
 pub use commands::{run, Command, ExitCode, Invocation};

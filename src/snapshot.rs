@@ -21,6 +21,9 @@ use crate::error::{StoreError, TargetError};
 /// The store's private folder inside the snapshot folder.
 const WORK_DIR: &str = ".policy-watch";
 
+/// The private folder's `.gitignore`: it ignores the whole folder, itself included.
+const SELF_IGNORE: &str = "# policy-watch's lock and temporary files: never committed\n*\n";
+
 /// Version of the metadata layout.
 pub const META_FORMAT: u32 = 1;
 
@@ -101,12 +104,9 @@ impl Store {
         };
         std::fs::create_dir_all(&work).map_err(not_writable)?;
         let ignore = work.join(".gitignore");
-        if !ignore.is_file() {
-            std::fs::write(
-                &ignore,
-                "# policy-watch's lock and temporary files: never committed\n*\n",
-            )
-            .map_err(not_writable)?;
+        if std::fs::read_to_string(&ignore).ok().as_deref() != Some(SELF_IGNORE) {
+            let tmp = write_temp(&work, &ignore, SELF_IGNORE.as_bytes()).map_err(not_writable)?;
+            std::fs::rename(&tmp, &ignore).map_err(not_writable)?;
         }
         let path = work.join("lock");
         let mut file = OpenOptions::new()
@@ -140,6 +140,8 @@ impl Store {
         );
         file.set_len(0).map_err(not_writable)?;
         file.write_all(me.as_bytes()).map_err(not_writable)?;
+        // A snapshot a killed run had committed is finished before anything is read.
+        self.replay_journal().map_err(not_writable)?;
         self.remove_leftovers();
         // A folder that takes no file must fail the run before any alert goes out.
         let probe = work.join(format!("probe.{}.tmp", std::process::id()));
@@ -258,21 +260,92 @@ impl Store {
         self.read_own(id, &self.path(id, "html"))
     }
 
-    /// Stores a snapshot (and the raw HTML, when given). Files whose bytes would not change
-    /// are not touched; the metadata goes last, as the commit point. Returns whether anything
-    /// was written.
+    /// Stores a snapshot (and the raw HTML, when given) as one commit: the new files are
+    /// written and synced beside the store, a journal naming them is committed, then they are
+    /// renamed into place and the journal removed. A run killed in between is finished by the
+    /// next one ([`lock`](Self::lock) replays the journal), so the Markdown and its metadata
+    /// never disagree. Files whose bytes would not change are not touched. Returns whether
+    /// anything was written.
     pub fn save(&self, snapshot: &Snapshot, html: Option<&str>) -> Result<bool, StoreError> {
         let id = &snapshot.meta.id;
         let mut meta = serde_json::to_string_pretty(&snapshot.meta).expect("meta serialises");
         meta.push('\n');
-        let mut written = false;
+        let mut files: Vec<(PathBuf, &[u8])> = Vec::new();
         if let Some(html) = html {
-            written |= self.write_if_changed(&self.path(id, "html"), html.as_bytes())?;
+            files.push((self.path(id, "html"), html.as_bytes()));
         }
-        written |= self.write_if_changed(&self.path(id, "md"), snapshot.markdown.as_bytes())?;
-        // A snapshot is complete once its hash matches its Markdown.
-        written |= self.write_if_changed(&self.path(id, "json"), meta.as_bytes())?;
-        Ok(written)
+        files.push((self.path(id, "md"), snapshot.markdown.as_bytes()));
+        files.push((self.path(id, "json"), meta.as_bytes()));
+        files.retain(|(path, bytes)| !std::fs::read(path).is_ok_and(|old| old == *bytes));
+        if files.is_empty() {
+            return Ok(false);
+        }
+        let work = self.work_dir();
+        let err_at = |path: &Path| {
+            let path = path.to_path_buf();
+            move |error| StoreError::Write { path, error }
+        };
+        std::fs::create_dir_all(&work).map_err(err_at(&work))?;
+        let mut staged: Vec<(PathBuf, PathBuf)> = Vec::new();
+        let cleanup = |staged: &[(PathBuf, PathBuf)]| {
+            for (tmp, _) in staged {
+                let _ = std::fs::remove_file(tmp);
+            }
+        };
+        for (path, bytes) in &files {
+            match write_temp(&work, path, bytes) {
+                Ok(tmp) => staged.push((tmp, path.clone())),
+                Err(e) => {
+                    cleanup(&staged);
+                    return Err(err_at(path)(e));
+                }
+            }
+        }
+        let journal = Journal {
+            renames: staged
+                .iter()
+                .map(|(tmp, dest)| (name_of(tmp), name_of(dest)))
+                .collect(),
+        };
+        let text = serde_json::to_vec(&journal).expect("journal serialises");
+        let journal_path = work.join(JOURNAL);
+        let committed = write_temp(&work, &journal_path, &text).and_then(|tmp| {
+            std::fs::rename(&tmp, &journal_path).inspect_err(|_| {
+                let _ = std::fs::remove_file(&tmp);
+            })
+        });
+        if let Err(e) = committed {
+            cleanup(&staged);
+            return Err(err_at(&journal_path)(e));
+        }
+        sync_dir(&work);
+        self.replay_journal().map_err(err_at(&journal_path))?;
+        Ok(true)
+    }
+
+    /// Finishes a committed snapshot: renames what the journal names into place, then
+    /// removes the journal. Safe to repeat after a kill at any point.
+    fn replay_journal(&self) -> std::io::Result<()> {
+        let work = self.work_dir();
+        let journal_path = work.join(JOURNAL);
+        let text = match std::fs::read(&journal_path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        // A journal that cannot be read was never committed (it is renamed into place whole).
+        if let Ok(journal) = serde_json::from_slice::<Journal>(&text) {
+            for (tmp, dest) in &journal.renames {
+                let (tmp, dest) = (work.join(tmp), self.dir.join(dest));
+                if tmp.is_file() {
+                    std::fs::rename(&tmp, &dest)?;
+                }
+            }
+            sync_dir(&self.dir);
+        }
+        std::fs::remove_file(&journal_path)?;
+        sync_dir(&work);
+        Ok(())
     }
 
     /// The alert state; empty when none is stored yet.
@@ -307,23 +380,50 @@ impl Store {
         };
         let work = self.work_dir();
         std::fs::create_dir_all(&work).map_err(err)?;
-        let (tmp, mut file) = temp_file(&work, path).map_err(err)?;
-        let written = file
-            .write_all(bytes)
-            .and_then(|()| file.sync_all())
-            .and_then(|()| {
-                drop(file);
-                std::fs::rename(&tmp, path)
-            });
-        if let Err(e) = written {
+        let tmp = write_temp(&work, path, bytes).map_err(err)?;
+        if let Err(e) = std::fs::rename(&tmp, path) {
             let _ = std::fs::remove_file(&tmp);
             return Err(err(e));
         }
-        // The rename itself is made durable by syncing the folder (best effort).
-        if let Ok(d) = File::open(&self.dir) {
-            let _ = d.sync_all();
-        }
+        sync_dir(&self.dir);
         Ok(true)
+    }
+}
+
+/// The file in the private folder that commits a snapshot: which temporaries become which
+/// files (names only: both folders are the store's own).
+const JOURNAL: &str = "commit.json";
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Journal {
+    renames: Vec<(String, String)>,
+}
+
+fn name_of(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// Makes renames in `dir` durable (best effort: not every file system can sync a folder).
+fn sync_dir(dir: &Path) {
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+}
+
+/// Writes `bytes` to a new temporary file in `work` named after `target`, synced; removes it
+/// again when the write fails (a full disk).
+fn write_temp(work: &Path, target: &Path, bytes: &[u8]) -> std::io::Result<PathBuf> {
+    let (tmp, mut file) = temp_file(work, target)?;
+    let written = file.write_all(bytes).and_then(|()| file.sync_all());
+    drop(file);
+    match written {
+        Ok(()) => Ok(tmp),
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(e)
+        }
     }
 }
 

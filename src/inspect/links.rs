@@ -15,7 +15,8 @@ use url::Url;
 use super::{anchors, normalize_url, watched_set, without_fragment, Finding, FindingKind, Page};
 use crate::config::LinkSettings;
 use crate::error::{Error, FetchError};
-use crate::fetch::{self, Limiter, MAX_REDIRECTS, MAX_RETRY_AFTER};
+use crate::fetch::{self, Limiter, MAX_REDIRECTS};
+use crate::retry::{self, Attempt};
 
 /// The first pause between retries when none is configured; it doubles on every retry.
 pub const DEFAULT_BACKOFF: Duration = Duration::from_millis(500);
@@ -155,27 +156,27 @@ impl LinkChecker {
         futures::future::join_all(urls.iter().map(|u| self.check(u))).await
     }
 
-    /// Request rounds with retries: exponential backoff, or longer when the server says so
-    /// with `Retry-After` (a server asking for more than a minute is taken at its word now).
+    /// Request rounds, retried as the run's [`retry::Policy`] says.
     async fn probe(&self, url: Url) -> LinkStatus {
-        let mut attempt: u32 = 0;
-        loop {
-            let round = self.round(&url).await;
-            let mut status = round.status;
-            status.attempts = attempt + 1;
-            if !round.transient || attempt >= self.settings.retries {
-                return status;
+        let policy = retry::Policy::new(self.settings.retries, self.backoff);
+        let result = retry::run(&policy, |attempt| {
+            let url = &url;
+            async move {
+                let round = self.round(url).await;
+                let mut status = round.status;
+                status.attempts = attempt + 1;
+                if round.transient {
+                    Attempt::Retry {
+                        error: status,
+                        after: round.retry_after,
+                    }
+                } else {
+                    Attempt::Done(status)
+                }
             }
-            let backoff = self.backoff.saturating_mul(2u32.saturating_pow(attempt));
-            let wait = match round.retry_after {
-                Some(ra) if ra > MAX_RETRY_AFTER => return status,
-                Some(ra) => ra.max(backoff),
-                None => backoff,
-            };
-            tracing::debug!(%url, detail = %status.detail, wait_ms = wait.as_millis() as u64, "link check: retrying");
-            tokio::time::sleep(wait).await;
-            attempt += 1;
-        }
+        })
+        .await;
+        result.unwrap_or_else(|gave_up| gave_up.error)
     }
 
     /// One round: HEAD, and GET when HEAD does not say plainly that the link works (HEAD is

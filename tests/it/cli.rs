@@ -117,7 +117,9 @@ async fn usage_errors_exit_2() {
     let unknown = w.run(&["check", "--target", "zzz"]).await;
     assert_eq!(unknown.code, 2);
     assert!(
-        unknown.stderr.contains("zzz") && unknown.stderr.contains("a"),
+        unknown
+            .stderr
+            .contains("no target has the id `zzz` (configured: a)"),
         "{}",
         unknown.stderr
     );
@@ -140,26 +142,35 @@ async fn a_damaged_snapshot_is_reported_and_left_alone() {
     assert_eq!(w.snapshot("a.json"), "{broken");
 }
 
-#[test]
-fn the_shipped_config_is_the_built_in_default() {
-    let shipped = policy_watch::Config::load(std::path::Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/policy-watch.toml"
-    )))
-    .unwrap();
-    let builtin = policy_watch::Config::builtin().unwrap();
-    let ids = |c: &policy_watch::Config| {
-        c.targets
-            .iter()
-            .map(|t| {
-                (
-                    t.id.clone(),
-                    t.url.to_string(),
-                    t.select.clone(),
-                    t.rules_hash(),
-                )
-            })
-            .collect::<Vec<_>>()
-    };
-    assert_eq!(ids(&shipped), ids(&builtin));
+#[tokio::test]
+async fn without_a_config_the_built_in_targets_are_the_three_policies() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = assert_cmd::Command::cargo_bin("policy-watch").unwrap();
+    cmd.current_dir(dir.path()).arg("targets");
+    let run = crate::common::run(cmd).await;
+    assert_eq!(run.code, 0, "{run:?}");
+    for url in [
+        "https://documentation.crossengage.io/data-and-engagement-platform/help-and-support/privacy-policy",
+        "https://www.appcues.com/privacy",
+        "https://mixpanel.com/privacy/",
+    ] {
+        assert!(run.stdout.contains(url), "{url} missing: {}", run.stdout);
+    }
+    let crossengage = run
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("crossengage-privacy "))
+        .expect("the CrossEngage page is a target");
+    assert!(
+        crossengage.contains("link check") && crossengage.contains("en+de"),
+        "{crossengage}"
+    );
+    // The listing is aligned: every URL starts in the same column.
+    let columns: Vec<usize> = run
+        .stdout
+        .lines()
+        .skip(1)
+        .map(|l| l.find("https://").expect("a URL"))
+        .collect();
+    assert!(columns.windows(2).all(|w| w[0] == w[1]), "{}", run.stdout);
 }

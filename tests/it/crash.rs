@@ -1,1 +1,250 @@
+//! `check` killed (SIGKILL) at seeded random moments, with stdout and with a Slack mock as the
+//! way out: no alert is lost, none is repeated but the one in flight, no snapshot is left
+//! inconsistent, and no temporary file is left where `git add` would see it.
 
+use std::io::Read;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer};
+
+use crate::common::{slack_bodies, slack_ok, target, Workdir, SLACK_WEBHOOK_PATH};
+
+/// A small deterministic generator (xorshift), so that a failing seed can be replayed.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n.max(1)
+    }
+}
+
+fn page(id: &str, round: usize) -> String {
+    format!(
+        "<html><body><main><h1>Privacy policy of {id}</h1>\
+         <p>This is revision rev{round}x{id} of the policy, which says how we collect and keep your data.</p>\
+         <p>Our processors are listed on the vendors page; each signed a data processing agreement.</p>\
+         </main></body></html>"
+    )
+}
+
+/// The alert that round `round` of target `id` must produce, as it shows in a report or a
+/// Slack payload.
+fn alert(id: &str, round: usize) -> String {
+    format!("rev{round}x{id}")
+}
+
+struct Harness {
+    server: MockServer,
+    w: Workdir,
+    ids: Vec<String>,
+    slack: Option<MockServer>,
+}
+
+impl Harness {
+    async fn new(n: usize, slack: bool) -> Self {
+        let server = MockServer::start().await;
+        let ids: Vec<String> = (0..n).map(|i| format!("t{i}")).collect();
+        let targets: String = ids
+            .iter()
+            .map(|id| target(id, &format!("{}/{id}", server.uri()), ""))
+            .collect();
+        let slack = if slack {
+            let s = MockServer::start().await;
+            Mock::given(method("POST"))
+                .and(path(SLACK_WEBHOOK_PATH))
+                .respond_with(slack_ok())
+                .mount(&s)
+                .await;
+            Some(s)
+        } else {
+            None
+        };
+        Harness {
+            server,
+            w: Workdir::new(&targets),
+            ids,
+            slack,
+        }
+    }
+
+    async fn serve_round(&self, round: usize) {
+        self.server.reset().await;
+        for id in &self.ids {
+            crate::common::serve(&self.server, &format!("/{id}"), page(id, round)).await;
+        }
+    }
+
+    fn command(&self) -> Command {
+        let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("policy-watch"));
+        cmd.current_dir(self.w.path())
+            .arg("check")
+            .env("NO_COLOR", "1")
+            .env("RUST_LOG", "error")
+            .env_remove("SLACK_BOT_TOKEN")
+            .env_remove("SLACK_CHANNEL")
+            .env_remove("SLACK_WEBHOOK_URL")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        if let Some(s) = &self.slack {
+            cmd.env(
+                "SLACK_WEBHOOK_URL",
+                format!("{}{SLACK_WEBHOOK_PATH}", s.uri()),
+            );
+        }
+        cmd
+    }
+
+    /// Runs `check`, killing it after `kill_after` if given; what it printed.
+    async fn check(&self, kill_after: Option<Duration>) -> String {
+        let mut child = self.command().spawn().expect("spawn check");
+        tokio::task::spawn_blocking(move || {
+            if let Some(after) = kill_after {
+                let start = Instant::now();
+                while start.elapsed() < after {
+                    if child.try_wait().expect("wait").is_some() {
+                        break;
+                    }
+                    std::thread::sleep(Duration::from_millis(2));
+                }
+                let _ = child.kill();
+            }
+            let mut out = String::new();
+            child
+                .stdout
+                .take()
+                .expect("stdout")
+                .read_to_string(&mut out)
+                .expect("read stdout");
+            child.wait().expect("wait");
+            out
+        })
+        .await
+        .expect("join")
+    }
+
+    /// What the way out received: the printed reports, or the Slack payloads since the last
+    /// call.
+    async fn delivered(&self, printed: &str) -> String {
+        match &self.slack {
+            None => printed.to_string(),
+            Some(s) => {
+                let bodies = slack_bodies(s, SLACK_WEBHOOK_PATH).await;
+                s.reset().await;
+                Mock::given(method("POST"))
+                    .and(path(SLACK_WEBHOOK_PATH))
+                    .respond_with(slack_ok())
+                    .mount(s)
+                    .await;
+                bodies.iter().map(|b| b.to_string()).collect()
+            }
+        }
+    }
+
+    /// Every snapshot holds together and nothing but snapshot files is visible.
+    async fn assert_consistent(&self, seed: u64, round: usize) {
+        let snapshots = self.w.snapshots();
+        if !snapshots.exists() {
+            return; // killed before anything was written
+        }
+        for entry in std::fs::read_dir(&snapshots).expect("snapshots") {
+            let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+            assert!(
+                name == ".policy-watch"
+                    || name == "state.json"
+                    || [".md", ".json", ".html"].iter().any(|e| name.ends_with(e))
+                        && !name.starts_with('.'),
+                "seed {seed} round {round}: stray file {name}"
+            );
+        }
+        if let Ok(ignore) = std::fs::read_to_string(snapshots.join(".policy-watch/.gitignore")) {
+            assert!(
+                ignore.lines().any(|l| l == "*"),
+                "the store's folder ignores itself"
+            );
+        }
+        let mut cmd = self.w.cmd();
+        cmd.arg("diff");
+        let run = crate::common::run(cmd).await;
+        assert!(
+            !run.stdout.contains("damaged"),
+            "seed {seed} round {round}: {}",
+            run.stdout
+        );
+    }
+}
+
+async fn kill_at_random(slack: bool, targets: usize, rounds: usize, seed: u64) {
+    let h = Harness::new(targets, slack).await;
+    let mut rng = Rng(seed);
+    h.serve_round(0).await;
+    let first = h.check(None).await;
+    let _ = h.delivered(&first).await;
+    // How long a whole run takes, to spread the kills over it.
+    h.serve_round(1).await;
+    let started = Instant::now();
+    let whole = h.check(None).await;
+    let span = started.elapsed().as_millis() as u64;
+    let got = h.delivered(&whole).await;
+    for id in &h.ids {
+        assert_eq!(
+            got.matches(&alert(id, 1)).count(),
+            1,
+            "calibration run: {got}"
+        );
+    }
+
+    let mut kills = 0;
+    for round in 2..rounds + 2 {
+        h.serve_round(round).await;
+        let at = Duration::from_millis(rng.below(span + 20));
+        let killed = h.check(Some(at)).await;
+        let killed = h.delivered(&killed).await;
+        kills += 1;
+        let after = h.check(None).await;
+        let after = h.delivered(&after).await;
+        let mut repeated = 0;
+        for id in &h.ids {
+            let a = alert(id, round);
+            let (k, r) = (killed.matches(&a).count(), after.matches(&a).count());
+            assert!(
+                k + r >= 1,
+                "seed {seed} round {round} (killed after {at:?}): the alert for {id} was lost\nkilled run: {killed}\nnext run: {after}"
+            );
+            if k > 0 && r > 0 {
+                repeated += 1;
+            }
+        }
+        assert!(
+            repeated <= 1,
+            "seed {seed} round {round}: {repeated} alerts repeated; only the one in flight may be"
+        );
+        h.assert_consistent(seed, round).await;
+    }
+    assert!(kills >= rounds);
+}
+
+#[tokio::test]
+async fn killed_runs_lose_no_printed_alert() {
+    kill_at_random(false, 6, 30, 0x5eed_0001).await;
+}
+
+#[tokio::test]
+async fn killed_runs_lose_no_slack_alert() {
+    kill_at_random(true, 2, 10, 0x5eed_0002).await;
+}
+
+#[tokio::test]
+async fn a_killed_run_leaves_no_temporary_file_in_sight() {
+    // Kill very early and very late, many times: whatever a run left, the next one cleans.
+    let h = Harness::new(3, false).await;
+    for round in 0..6 {
+        h.serve_round(round).await;
+        let _ = h.check(Some(Duration::from_millis(5 * round as u64))).await;
+        h.assert_consistent(0, round).await;
+    }
+}

@@ -545,11 +545,7 @@ async fn targets_are_fetched_concurrently_and_one_failure_spares_the_others() {
         "{}",
         run.stdout
     );
-    assert!(
-        run.stdout.contains("{+90+}") || run.stdout.contains("90"),
-        "{}",
-        run.stdout
-    );
+    assert!(run.stdout.contains("[-30-]{+90+}"), "{}", run.stdout);
 }
 
 #[tokio::test]

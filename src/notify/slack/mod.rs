@@ -31,6 +31,7 @@ use super::RunContext;
 use crate::alert::ThreadProgress;
 use crate::error::NotifyError;
 use crate::report::TargetReport;
+use crate::retry::{self, Attempt};
 
 /// The Web API's base URL unless `SLACK_API_URL` says otherwise.
 pub const DEFAULT_API_URL: &str = "https://slack.com/api";
@@ -41,8 +42,6 @@ const MIN_INTERVAL: Duration = Duration::from_secs(1);
 const MAX_ATTEMPTS: u32 = 4;
 /// The first wait after a 5xx or connection error; it doubles with each try.
 const BACKOFF_START: Duration = Duration::from_millis(500);
-/// A `Retry-After` longer than this is not waited for: the run gives up on the message.
-const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 /// How long one request may take, and its connection.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -289,17 +288,17 @@ impl SlackNotifier {
         out
     }
 
-    /// Posts one message, paced and retried; the message's `ts` when Slack gives one.
+    /// Posts one message, paced and retried as the run's [`retry::Policy`] says; the
+    /// message's `ts` when Slack gives one.
     async fn post(
         &self,
         content: &SlackMessageContent,
         thread_ts: Option<&SlackTs>,
     ) -> Result<Option<SlackTs>, NotifyError> {
-        let mut backoff = BACKOFF_START;
-        let mut attempt = 1;
-        loop {
+        let policy = retry::Policy::new(MAX_ATTEMPTS - 1, BACKOFF_START);
+        let result = retry::run(&policy, |attempt| async move {
             self.pace().await;
-            let result = tokio::time::timeout(REQUEST_TIMEOUT, self.send(content, thread_ts))
+            let sent = tokio::time::timeout(REQUEST_TIMEOUT, self.send(content, thread_ts))
                 .await
                 .unwrap_or_else(|_| {
                     Err(Failure::Transient(format!(
@@ -307,47 +306,44 @@ impl SlackNotifier {
                         REQUEST_TIMEOUT.as_secs()
                     )))
                 });
-            let last = attempt >= MAX_ATTEMPTS;
-            match result {
-                Ok(ts) => return Ok(ts),
-                Err(Failure::RateLimited(wait)) if wait > MAX_RETRY_AFTER => {
-                    return Err(NotifyError::Rejected(format!(
-                        "Slack is rate-limiting these messages and asks to wait {} s; the next run sends it again",
-                        wait.as_secs()
-                    )));
-                }
-                Err(Failure::RateLimited(wait)) if !last => {
+            match sent {
+                Ok(ts) => Attempt::Done(ts),
+                Err(Failure::RateLimited(wait)) => {
                     tracing::warn!(
                         wait_secs = wait.as_secs_f32(),
                         attempt,
-                        "Slack asked to slow down (429); waiting as told"
+                        "Slack asked to slow down (429)"
                     );
-                    tokio::time::sleep(wait).await;
-                }
-                Err(Failure::RateLimited(_)) => {
-                    return Err(NotifyError::Rejected(format!(
-                        "Slack kept answering 429 (rate limited) after {MAX_ATTEMPTS} tries"
-                    )));
-                }
-                Err(Failure::Transient(why)) if !last => {
-                    tracing::warn!(
-                        error = %why,
-                        attempt,
-                        retry_in_ms = backoff.as_millis() as u64,
-                        "Slack did not take the message; trying again"
-                    );
-                    tokio::time::sleep(backoff).await;
-                    backoff *= 2;
+                    Attempt::Retry {
+                        error: Failure::RateLimited(wait),
+                        after: Some(wait),
+                    }
                 }
                 Err(Failure::Transient(why)) => {
-                    return Err(NotifyError::Unreachable(format!(
-                        "{why} (tried {MAX_ATTEMPTS} times)"
-                    )));
+                    tracing::warn!(error = %why, attempt, "Slack did not take the message");
+                    Attempt::Retry {
+                        error: Failure::Transient(why),
+                        after: None,
+                    }
                 }
-                Err(Failure::Rejected(why)) => return Err(NotifyError::Rejected(why)),
+                Err(rejected) => Attempt::Fail(rejected),
             }
-            attempt += 1;
-        }
+        })
+        .await;
+        result.map_err(|gave_up| match (gave_up.error, gave_up.wait_refused) {
+            (_, Some(wait)) => NotifyError::Rejected(format!(
+                "Slack is rate-limiting these messages and asks to wait {} s; the next run sends it again",
+                wait.as_secs()
+            )),
+            (Failure::RateLimited(_), None) => NotifyError::Rejected(format!(
+                "Slack kept answering 429 (rate limited) after {} tries",
+                gave_up.attempts
+            )),
+            (Failure::Transient(why), None) => {
+                NotifyError::Unreachable(format!("{why} (tried {} times)", gave_up.attempts))
+            }
+            (Failure::Rejected(why), None) => NotifyError::Rejected(why),
+        })
     }
 
     /// Waits until a second has passed since the last message went out.
