@@ -1,10 +1,15 @@
-//! Keeps `.github/workflows/watch.yml` in step with the command line.
+//! Keeps `.github/workflows/*.yml` in step with the command line and with
+//! what an operator of the cron job relies on.
 //!
 //! The cron job calls the binary with its flags spelt out in shell. A renamed
 //! flag would otherwise show up only as a failed scheduled run days later, so
-//! this test finds every call of `policy-watch` in the workflow's `run:`
+//! the first test finds every call of `policy-watch` in every workflow's `run:`
 //! scripts, rebuilds its argument list and lets clap parse it against
-//! `Cli` of the binary (`src/cli.rs`, compiled in here as it is).
+//! `Cli` of the binary (`src/cli.rs`, compiled in here as it is). The others hold the
+//! operator's guarantees: actions pinned to commit SHAs, a pinned toolchain, failures posted
+//! to Slack with the secrets in `env`, the report and failed pages uploaded, the config
+//! validated on pull requests, release binaries with checksums, and a snapshot commit that
+//! names what changed (run for real in a temporary repository).
 //!
 //! The shell reading is deliberately small: words, quotes, `$…` expansions,
 //! GitHub's `${{ … }}` expressions, line continuations, comments and the
@@ -532,13 +537,95 @@ fn has_pair(argv: &[String], flag: &str, value: &str) -> bool {
 }
 
 // ---------------------------------------------------------------------------
+// Reading the workflows
+
+fn repo_file(relative: &str) -> (std::path::PathBuf, String) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(relative);
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    (path, text)
+}
+
+/// Every workflow file: its name under `.github/workflows/` and its text.
+fn workflow_files() -> Vec<(String, String)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(".github/workflows");
+    let mut files: Vec<(String, String)> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
+        .map(|entry| entry.expect("a directory entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yml" || e == "yaml"))
+        .map(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            let text = std::fs::read_to_string(&p).expect("a readable workflow");
+            (name, text)
+        })
+        .collect();
+    files.sort();
+    assert!(
+        files.len() >= 4,
+        "expected ci, watch, validate-config and release workflows: {files:?}"
+    );
+    files
+}
+
+fn parse(name: &str, text: &str) -> Yaml {
+    YamlLoader::load_from_str(text)
+        .unwrap_or_else(|e| panic!("{name} is not YAML: {e}"))
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| panic!("{name} is empty"))
+}
+
+fn workflow_doc(file: &str) -> Yaml {
+    let (_, text) = repo_file(&format!(".github/workflows/{file}"));
+    parse(file, &text)
+}
+
+/// Every step of every job: (job id, step).
+fn steps(doc: &Yaml) -> Vec<(String, Yaml)> {
+    let mut out = Vec::new();
+    if let Some(jobs) = doc["jobs"].as_hash() {
+        for (id, job) in jobs {
+            for step in job["steps"].as_vec().into_iter().flatten() {
+                out.push((id.as_str().unwrap_or("?").to_string(), step.clone()));
+            }
+        }
+    }
+    out
+}
+
+fn str_of(node: &Yaml) -> &str {
+    node.as_str().unwrap_or("")
+}
+
+/// The strings of a YAML list, or the one string.
+fn strings(node: &Yaml) -> Vec<String> {
+    match node {
+        Yaml::Array(items) => items.iter().map(|i| str_of(i).to_string()).collect(),
+        Yaml::String(s) => vec![s.clone()],
+        _ => Vec::new(),
+    }
+}
+
+// ---------------------------------------------------------------------------
 // Tests
 
+/// Every call in every workflow must parse. Commands the workflows use that the
+/// contract (DESIGN.md) has and the CLI must provide: `check --target ID
+/// --format json [--dry-run]`, `targets`, `validate -- ID...`.
 #[test]
-fn watch_workflow_calls_the_binary_with_flags_it_has() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(".github/workflows/watch.yml");
-    let yaml = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+fn every_workflow_calls_the_binary_with_flags_it_has() {
+    let mut problems = Vec::new();
+    for (name, text) in workflow_files() {
+        if let Err(e) = check_workflow(&text) {
+            problems.push(format!("{name}:\n{e}"));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn watch_workflow_checks_with_the_manual_inputs_and_keeps_the_json_report() {
+    let (path, yaml) = repo_file(".github/workflows/watch.yml");
     let calls = check_workflow(&yaml).unwrap_or_else(|e| panic!("{}:\n{e}", path.display()));
 
     let checks: Vec<&Call> = calls
@@ -550,12 +637,15 @@ fn watch_workflow_calls_the_binary_with_flags_it_has() {
         "no `policy-watch check` call found in {}; calls found: {calls:#?}",
         path.display()
     );
-    // The report is written to the job summary, which renders Markdown.
+    // The JSON report is kept as the run's artifact; the summary is made from it.
     assert!(
-        checks
-            .iter()
-            .any(|c| has_pair(&c.argv, "--format", "markdown")),
-        "no `check` call in {} uses `--format markdown`: {checks:#?}",
+        checks.iter().any(|c| has_pair(&c.argv, "--format", "json")),
+        "no `check` call in {} uses `--format json`: {checks:#?}",
+        path.display()
+    );
+    assert!(
+        yaml.contains("--format json \"${args[@]}\" > \"$out/report.json\""),
+        "check's JSON report is not written to $out/report.json in {}",
         path.display()
     );
     // The manual-run inputs become `--target` and `--dry-run`; if they stop
@@ -567,6 +657,391 @@ fn watch_workflow_calls_the_binary_with_flags_it_has() {
             path.display()
         );
     }
+}
+
+#[test]
+fn watch_workflow_keeps_its_schedule_inputs_and_never_overlaps() {
+    let doc = workflow_doc("watch.yml");
+    assert!(doc["on"]["schedule"]
+        .as_vec()
+        .is_some_and(|s| !s.is_empty()));
+    let inputs = &doc["on"]["workflow_dispatch"]["inputs"];
+    for input in ["targets", "dry_run", "release"] {
+        assert!(
+            !inputs[input].is_badvalue(),
+            "manual input `{input}` is gone"
+        );
+    }
+    assert_eq!(str_of(&doc["concurrency"]["group"]), "policy-watch");
+    assert_eq!(
+        doc["concurrency"]["cancel-in-progress"].as_bool(),
+        Some(false)
+    );
+
+    // check's exit code is kept, the snapshots are committed, then the job fails.
+    let watch: Vec<Yaml> = steps(&doc)
+        .into_iter()
+        .filter(|(job, _)| job == "watch")
+        .map(|(_, s)| s)
+        .collect();
+    let position = |name: &str| {
+        watch
+            .iter()
+            .position(|s| str_of(&s["name"]) == name)
+            .unwrap_or_else(|| panic!("no step `{name}` in the watch job"))
+    };
+    let (check, commit, fail) = (
+        position("Check policies"),
+        position("Commit snapshots"),
+        position("Fail when check failed"),
+    );
+    assert!(check < commit && commit < fail);
+    assert!(str_of(&watch[check]["run"]).contains("exit 0"));
+    assert!(str_of(&watch[fail]["if"]).contains("steps.check.outputs.exit_code != '0'"));
+}
+
+/// `uses: owner/repo@<40 hex> # vX.Y.Z` — a tag can be moved to other code, a commit cannot.
+#[test]
+fn every_action_is_pinned_to_a_commit_with_its_version() {
+    let mut seen = 0;
+    let mut problems = Vec::new();
+    for (name, text) in workflow_files() {
+        let mut in_file = 0;
+        for (n, line) in text.lines().enumerate() {
+            let trimmed = line.trim_start().trim_start_matches("- ").trim_start();
+            let Some(rest) = trimmed.strip_prefix("uses:") else {
+                continue;
+            };
+            in_file += 1;
+            let (action, comment) = match rest.split_once('#') {
+                Some((action, comment)) => (action.trim(), comment.trim()),
+                None => (rest.trim(), ""),
+            };
+            if action.starts_with("./") {
+                continue; // an action of this repository
+            }
+            let pinned = action.split_once('@').is_some_and(|(repo, sha)| {
+                repo.contains('/')
+                    && sha.len() == 40
+                    && sha
+                        .chars()
+                        .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
+            });
+            let versioned = comment.strip_prefix('v').is_some_and(|v| {
+                v.split('.').count() == 3 && v.split('.').all(|p| p.parse::<u32>().is_ok())
+            });
+            if !pinned || !versioned {
+                problems.push(format!("{name}:{}: {}", n + 1, line.trim()));
+            }
+        }
+        // Every `uses` the YAML holds was seen on a line of its own above.
+        let doc = parse(&name, &text);
+        let in_yaml = steps(&doc)
+            .iter()
+            .filter(|(_, s)| !s["uses"].is_badvalue())
+            .count();
+        assert_eq!(in_file, in_yaml, "{name}: a `uses:` this test did not read");
+        seen += in_file;
+    }
+    assert!(seen > 0, "no `uses:` found at all");
+    assert!(
+        problems.is_empty(),
+        "not pinned as `uses: owner/repo@<40-hex commit> # vX.Y.Z`:\n{}",
+        problems.join("\n")
+    );
+}
+
+#[test]
+fn the_toolchain_is_pinned_and_no_workflow_floats_on_stable() {
+    let (_, text) = repo_file("rust-toolchain.toml");
+    let file: toml::Table = text.parse().expect("rust-toolchain.toml is TOML");
+    let channel = file["toolchain"]["channel"]
+        .as_str()
+        .expect("toolchain.channel");
+    assert!(
+        channel.split('.').count() == 3 && channel.split('.').all(|p| p.parse::<u32>().is_ok()),
+        "toolchain.channel must be an exact version such as 1.95.0, not {channel:?}"
+    );
+    let components: Vec<&str> = file["toolchain"]["components"]
+        .as_array()
+        .expect("toolchain.components")
+        .iter()
+        .filter_map(|c| c.as_str())
+        .collect();
+    for needed in ["rustfmt", "clippy"] {
+        assert!(
+            components.contains(&needed),
+            "{needed} missing: {components:?}"
+        );
+    }
+    for (name, text) in workflow_files() {
+        for floating in [
+            "@stable",
+            "toolchain: stable",
+            "default stable",
+            "rust-toolchain@",
+        ] {
+            assert!(
+                !text.contains(floating),
+                "{name} installs a floating toolchain ({floating})"
+            );
+        }
+    }
+}
+
+/// No secret is spliced into a script's text: the shell would see it on its
+/// command line and in any error it prints.
+#[test]
+fn secrets_reach_scripts_only_through_env() {
+    for (name, text) in workflow_files() {
+        let mut scripts = Vec::new();
+        run_scripts(&parse(&name, &text), "", &mut scripts);
+        for (location, script) in scripts {
+            assert!(
+                !script.contains("secrets."),
+                "{name}: {location} splices a secret into its text; pass it in `env:`"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_failed_watch_or_heartbeat_is_posted_to_slack() {
+    let doc = workflow_doc("watch.yml");
+    let job = &doc["jobs"]["notify-failure"];
+    assert!(!job.is_badvalue(), "no notify-failure job in watch.yml");
+    assert!(str_of(&job["if"]).contains("failure()"), "{:?}", job["if"]);
+    let needs = strings(&job["needs"]);
+    assert!(needs.contains(&"watch".to_string()) && needs.contains(&"heartbeat".to_string()));
+
+    let step = job["steps"]
+        .as_vec()
+        .and_then(|s| s.iter().find(|s| str_of(&s["run"]).contains("curl")))
+        .expect("a step that posts with curl");
+    let env = &step["env"];
+    for (var, source) in [
+        ("SLACK_WEBHOOK_URL", "secrets.SLACK_WEBHOOK_URL"),
+        ("SLACK_BOT_TOKEN", "secrets.SLACK_BOT_TOKEN"),
+        ("SLACK_CHANNEL", "SLACK_CHANNEL"),
+        ("RUN_URL", "github.run_id"),
+    ] {
+        assert!(
+            str_of(&env[var]).contains(source),
+            "env {var} should come from {source}: {:?}",
+            env[var]
+        );
+    }
+    let script = str_of(&step["run"]);
+    // The payload is built by jq, never by pasting text into JSON; the secrets
+    // go to curl in a config on a pipe, not as arguments.
+    assert!(script.contains("jq -n"), "{script}");
+    assert!(
+        script.contains("$RUN_URL") || script.contains("--arg url"),
+        "{script}"
+    );
+    for secret in ["$SLACK_WEBHOOK_URL", "$SLACK_BOT_TOKEN"] {
+        for line in script.lines().filter(|l| l.contains(secret)) {
+            let safe = line.contains("printf")
+                || line.contains("[ -n ")
+                || line.contains("${SLACK_BOT_TOKEN:+");
+            assert!(safe, "{secret} on a command line: {line}");
+        }
+    }
+}
+
+#[test]
+fn the_report_and_failed_pages_are_uploaded() {
+    let doc = workflow_doc("watch.yml");
+    let watch = steps(&doc);
+    let upload = watch
+        .iter()
+        .find(|(job, s)| {
+            job == "watch" && str_of(&s["uses"]).starts_with("actions/upload-artifact@")
+        })
+        .map(|(_, s)| s)
+        .expect("an upload-artifact step in the watch job");
+    // Also when check failed: that is when a person needs the files.
+    assert!(
+        str_of(&upload["if"]).contains("always()"),
+        "{:?}",
+        upload["if"]
+    );
+    assert!(str_of(&upload["with"]["path"]).contains("policy-watch"));
+
+    let collect = watch
+        .iter()
+        .find(|(_, s)| str_of(&s["run"]).contains("watch_report.py failed"))
+        .map(|(_, s)| str_of(&s["run"]).to_string())
+        .expect("a step that collects the failed targets' files");
+    for file in ["snapshots/$id.html", "$out/snapshots/"] {
+        assert!(collect.contains(file), "{file} not in:\n{collect}");
+    }
+    assert!(Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scripts/watch_report.py")
+        .is_file());
+}
+
+#[test]
+fn a_pull_request_that_edits_the_config_validates_the_changed_targets() {
+    let doc = workflow_doc("validate-config.yml");
+    let paths = strings(&doc["on"]["pull_request"]["paths"]);
+    assert!(
+        paths.contains(&"policy-watch.toml".to_string()),
+        "{paths:?}"
+    );
+    assert_eq!(str_of(&doc["permissions"]["contents"]), "read");
+
+    let (_, text) = repo_file(".github/workflows/validate-config.yml");
+    let calls = check_workflow(&text).unwrap_or_else(|e| panic!("validate-config.yml:\n{e}"));
+    assert!(
+        calls
+            .iter()
+            .any(|c| c.subcommand.as_deref() == Some("validate")),
+        "no `policy-watch validate` call: {calls:#?}"
+    );
+    assert!(text.contains("scripts/changed_targets.py"));
+    assert!(Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scripts/changed_targets.py")
+        .is_file());
+}
+
+#[test]
+fn a_tag_releases_linux_and_macos_binaries_with_checksums() {
+    let doc = workflow_doc("release.yml");
+    assert!(strings(&doc["on"]["push"]["tags"]).contains(&"v*".to_string()));
+    let targets: Vec<String> = doc["jobs"]["build"]["strategy"]["matrix"]["include"]
+        .as_vec()
+        .expect("a matrix of targets")
+        .iter()
+        .map(|row| str_of(&row["target"]).to_string())
+        .collect();
+    for target in [
+        "x86_64-unknown-linux-gnu",
+        "aarch64-unknown-linux-gnu",
+        "aarch64-apple-darwin",
+    ] {
+        assert!(
+            targets.contains(&target.to_string()),
+            "{target} not built: {targets:?}"
+        );
+    }
+    // Only the job that publishes may write.
+    assert_eq!(str_of(&doc["permissions"]["contents"]), "read");
+    assert_eq!(
+        str_of(&doc["jobs"]["publish"]["permissions"]["contents"]),
+        "write"
+    );
+
+    let (_, text) = repo_file(".github/workflows/release.yml");
+    assert!(
+        text.contains("shasum -a 256"),
+        "each archive gets its .sha256"
+    );
+    let mut scripts = Vec::new();
+    run_scripts(&doc["jobs"]["publish"], "", &mut scripts);
+    let publish: String = scripts.into_iter().map(|(_, s)| s).collect();
+    assert!(publish.contains("sha256sum --check"), "{publish}");
+    assert!(publish.contains("> SHA256SUMS"), "{publish}");
+    assert!(
+        publish.contains("dist/SHA256SUMS"),
+        "SHA256SUMS is not a release asset: {publish}"
+    );
+}
+
+/// The commit step, run for real: a temporary clone of a bare "origin", a
+/// changed snapshot and a new one, and the message that names them.
+#[test]
+fn the_snapshot_commit_names_the_changed_targets() {
+    let doc = workflow_doc("watch.yml");
+    let script = steps(&doc)
+        .into_iter()
+        .find(|(_, s)| str_of(&s["name"]) == "Commit snapshots")
+        .map(|(_, s)| str_of(&s["run"]).to_string())
+        .expect("a Commit snapshots step");
+
+    let tmp = tempfile::tempdir().expect("a temporary directory");
+    let git = |dir: &Path, args: &[&str]| -> String {
+        let out = std::process::Command::new("git")
+            .args(args)
+            .current_dir(dir)
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@example.com")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@example.com")
+            .output()
+            .expect("git runs");
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let origin = tmp.path().join("origin.git");
+    let work = tmp.path().join("work");
+    git(
+        tmp.path(),
+        &[
+            "init",
+            "--quiet",
+            "--bare",
+            "--initial-branch=main",
+            "origin.git",
+        ],
+    );
+    git(
+        tmp.path(),
+        &["clone", "--quiet", origin.to_str().unwrap(), "work"],
+    );
+    git(&work, &["checkout", "--quiet", "-b", "main"]);
+    std::fs::create_dir(work.join("snapshots")).unwrap();
+    for file in [
+        "a-privacy.md",
+        "a-privacy.json",
+        "b-privacy.md",
+        "state.json",
+    ] {
+        std::fs::write(work.join("snapshots").join(file), "old\n").unwrap();
+    }
+    git(&work, &["add", "."]);
+    git(&work, &["commit", "--quiet", "-m", "baseline"]);
+    git(&work, &["push", "--quiet", "origin", "main"]);
+
+    // A run: a-privacy changed, c-privacy is new, the alert state moved, b is as it was.
+    for (file, text) in [
+        ("a-privacy.md", "new\n"),
+        ("a-privacy.json", "new\n"),
+        ("c-privacy.md", "new\n"),
+        ("c-privacy.json", "new\n"),
+        ("state.json", "new\n"),
+    ] {
+        std::fs::write(work.join("snapshots").join(file), text).unwrap();
+    }
+    let output = tmp.path().join("github_output");
+    let run = std::process::Command::new("bash")
+        .args(["-e", "-c", &script])
+        .current_dir(&work)
+        .env("GITHUB_REF_NAME", "main")
+        .env("GITHUB_OUTPUT", &output)
+        .env("GITHUB_SERVER_URL", "https://github.com")
+        .env("GITHUB_REPOSITORY", "o/r")
+        .env("GITHUB_RUN_ID", "42")
+        .output()
+        .expect("bash runs");
+    assert!(
+        run.status.success(),
+        "the commit step failed:\n{}{}",
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let message = git(&origin, &["log", "-1", "--format=%B", "main"]);
+    assert_eq!(
+        message.trim(),
+        "snapshots: changed a-privacy, c-privacy\n\nRun: https://github.com/o/r/actions/runs/42"
+    );
+    let pushed = git(&origin, &["rev-parse", "main"]);
+    let written = std::fs::read_to_string(&output).unwrap();
+    assert_eq!(written.trim(), format!("sha={}", pushed.trim()));
 }
 
 /// A workflow with one step that runs `script`.
