@@ -51,6 +51,127 @@ impl Change {
     }
 }
 
+/// A link whose target changed, or that came or went, in a diff.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkChange {
+    /// The link's visible text (empty for an invisible link).
+    pub text: String,
+    /// Where it pointed before (`None`: a new link).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// Where it points now (`None`: the link is gone).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+}
+
+impl Change {
+    /// The block before and after, as snapshot Markdown (`None` where it did not exist).
+    pub fn sides(&self) -> (Option<String>, Option<String>) {
+        match self {
+            Change::Added { text } => (None, Some(text.clone())),
+            Change::Removed { text } => (Some(text.clone()), None),
+            Change::Moved { text } => (Some(text.clone()), Some(text.clone())),
+            Change::Changed { spans } => {
+                let side = |keep: SpanOp| {
+                    spans
+                        .iter()
+                        .filter(|s| s.op == SpanOp::Equal || s.op == keep)
+                        .map(|s| s.text.as_str())
+                        .collect::<String>()
+                };
+                (Some(side(SpanOp::Removed)), Some(side(SpanOp::Added)))
+            }
+        }
+    }
+
+    /// The same change as a reader sees it: links shown by their text alone. `None` when
+    /// nothing a reader sees changed (only where links point): [`link_changes`] says that.
+    pub fn as_read(&self) -> Option<Change> {
+        let (before, after) = self.sides();
+        let has_link = |t: &Option<String>| t.as_deref().is_some_and(|t| LINK.is_match(t));
+        if !has_link(&before) && !has_link(&after) {
+            return Some(self.clone());
+        }
+        match (before, after) {
+            (Some(old), Some(new)) => {
+                let (old, new) = (plain(&old), plain(&new));
+                if matches!(self, Change::Moved { .. }) {
+                    Some(Change::Moved { text: new })
+                } else if old == new {
+                    None
+                } else {
+                    Some(Change::Changed {
+                        spans: word_spans(&old, &new),
+                    })
+                }
+            }
+            (None, Some(new)) => Some(Change::Added { text: plain(&new) }),
+            (Some(old), None) => Some(Change::Removed { text: plain(&old) }),
+            (None, None) => None,
+        }
+    }
+}
+
+/// `[text](href)` in snapshot Markdown (text with `\[`/`\]` escapes).
+static LINK: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(r"\[((?:\\.|[^\]\\])*)\]\(([^)\s]*)\)").expect("link pattern")
+});
+
+/// The links of a snapshot block: (text, href).
+fn links_of(markdown: &str) -> Vec<(String, String)> {
+    LINK.captures_iter(markdown)
+        .map(|c| (unescape(&c[1]), c[2].to_string()))
+        .collect()
+}
+
+fn unescape(text: &str) -> String {
+    text.replace("\\[", "[").replace("\\]", "]")
+}
+
+/// A snapshot block as a reader sees it: each link replaced by its text.
+pub fn plain(markdown: &str) -> String {
+    LINK.replace_all(markdown, |c: &regex::Captures<'_>| unescape(&c[1]))
+        .into_owned()
+}
+
+/// The links whose target changed, and those that came or went, over all changes (each
+/// once). A link whose text and target both stay is not listed, wherever it moved.
+pub fn link_changes(changes: &[Change]) -> Vec<LinkChange> {
+    let mut out: Vec<LinkChange> = Vec::new();
+    for change in changes {
+        if matches!(change, Change::Moved { .. }) {
+            continue;
+        }
+        let (old, new) = change.sides();
+        let old = old.map(|t| links_of(&t)).unwrap_or_default();
+        let new = new.map(|t| links_of(&t)).unwrap_or_default();
+        let mut gone: Vec<&(String, String)> = old.iter().filter(|o| !new.contains(o)).collect();
+        for n in new.iter().filter(|n| !old.contains(n)) {
+            // The same text pointing elsewhere is a changed target, not a new link.
+            let was = gone.iter().position(|(text, _)| *text == n.0);
+            let lc = LinkChange {
+                text: n.0.clone(),
+                from: was.map(|i| gone.remove(i).1.clone()),
+                to: Some(n.1.clone()),
+            };
+            if !out.contains(&lc) {
+                out.push(lc);
+            }
+        }
+        for (text, href) in gone {
+            let lc = LinkChange {
+                text: text.clone(),
+                from: Some(href.clone()),
+                to: None,
+            };
+            if !out.contains(&lc) {
+                out.push(lc);
+            }
+        }
+    }
+    out
+}
+
 /// The blocks of a snapshot: its non-empty lines.
 pub fn blocks(markdown: &str) -> Vec<&str> {
     markdown.lines().filter(|l| !l.trim().is_empty()).collect()
@@ -272,5 +393,45 @@ mod tests {
             "Nothing alike at all, see?\n",
         );
         assert_eq!(c.len(), 2, "{c:?}");
+    }
+
+    #[test]
+    fn a_changed_link_target_is_carried_as_data() {
+        let old = "See the [Mixpanel privacy policy](https://mixpanel.com/privacy/) for more.\n";
+        let new =
+            "See the [Mixpanel privacy policy](https://mixpanel.com/legal/privacy/) for more.\n";
+        let changes = diff(old, new);
+        assert_eq!(
+            link_changes(&changes),
+            vec![LinkChange {
+                text: "Mixpanel privacy policy".into(),
+                from: Some("https://mixpanel.com/privacy/".into()),
+                to: Some("https://mixpanel.com/legal/privacy/".into()),
+            }]
+        );
+        // A reader sees no other change: the words are the same.
+        assert_eq!(changes[0].as_read(), None);
+    }
+
+    #[test]
+    fn links_that_come_and_go_and_text_read_without_link_syntax() {
+        let old = "Ask [us](mailto:a@example.com) or write.\n";
+        let new = "Ask [our office](https://example.com/contact) or write.\n";
+        let changes = diff(old, new);
+        let links = link_changes(&changes);
+        assert!(links.contains(&LinkChange {
+            text: "our office".into(),
+            from: None,
+            to: Some("https://example.com/contact".into())
+        }));
+        assert!(links.contains(&LinkChange {
+            text: "us".into(),
+            from: Some("mailto:a@example.com".into()),
+            to: None
+        }));
+        let read = changes[0].as_read().expect("the words changed");
+        let (before, after) = read.sides();
+        assert_eq!(before.as_deref(), Some("Ask us or write."));
+        assert_eq!(after.as_deref(), Some("Ask our office or write."));
     }
 }

@@ -331,6 +331,7 @@ pub fn assess(obs: &Observation, now: DateTime<Utc>) -> (TargetReport, Option<Pe
         report.status = Status::Changed;
     }
     report.changes = cur.changes.clone();
+    report.links = diff::link_changes(&cur.changes);
 
     let keep = !content_changed && !cur.rebaselined;
     let snapshot = Snapshot {

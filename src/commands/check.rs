@@ -228,6 +228,7 @@ fn apply(report: &mut TargetReport, said: &alert::Announcements) {
         Verdict::Flip(at) => {
             report.status = Status::Unchanged;
             report.changes.clear();
+            report.links.clear();
             report.moved_from = None;
             report.alternate = Some(at);
         }

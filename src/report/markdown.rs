@@ -140,6 +140,12 @@ fn target(out: &mut String, t: &TargetReport, headline: &str) {
     if !t.changes.is_empty() {
         out.push('\n');
     }
+    for l in &t.links {
+        let _ = writeln!(out, "- 🔗 {}", escape(&super::text::link_line(l)));
+    }
+    if !t.links.is_empty() {
+        out.push('\n');
+    }
     for f in &t.new_findings {
         let _ = writeln!(out, "- ⚠️ **new finding:** {}", escape(&f.message));
         if let Some(ctx) = &f.context {

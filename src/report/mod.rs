@@ -7,7 +7,7 @@ mod text;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::diff::Change;
+use crate::diff::{Change, LinkChange};
 use crate::inspect::Finding;
 
 pub use markdown::escape as escape_markdown;
@@ -51,6 +51,9 @@ pub struct TargetReport {
     pub status: Status,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub changes: Vec<Change>,
+    /// Links whose target changed, or that came or went, in these changes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<LinkChange>,
     /// Blocks in the new content (for "N of M blocks changed").
     #[serde(default)]
     pub blocks: usize,
@@ -121,6 +124,7 @@ impl TargetReport {
             moved_from: None,
             status,
             changes: Vec::new(),
+            links: Vec::new(),
             blocks: 0,
             error: None,
             consecutive_failures: 0,

@@ -140,6 +140,9 @@ fn target(out: &mut String, t: &TargetReport, st: &Styles, list_open: bool) {
             }
         }
     }
+    for l in &t.links {
+        let _ = writeln!(out, "  ↪ {}", link_line(l));
+    }
     let listed = if list_open {
         &t.open_findings
     } else {
@@ -213,5 +216,20 @@ pub(super) fn findings_headline(t: &TargetReport) -> String {
         0 => "no findings".to_string(),
         1 => "1 finding".to_string(),
         n => format!("{n} findings"),
+    }
+}
+
+/// One link change in words: "link “text” now points to X (was Y)".
+pub(super) fn link_line(l: &crate::diff::LinkChange) -> String {
+    let text = if l.text.trim().is_empty() {
+        "(no text)".to_string()
+    } else {
+        format!("“{}”", l.text.trim())
+    };
+    match (&l.from, &l.to) {
+        (Some(from), Some(to)) => format!("link {text} now points to {to} (was {from})"),
+        (None, Some(to)) => format!("link added: {text} → {to}"),
+        (Some(from), None) => format!("link removed: {text} → {from}"),
+        (None, None) => format!("link {text}"),
     }
 }

@@ -120,6 +120,8 @@ fn changed_report() -> TargetReport {
             text: "Mixpanel uses cookies for this purpose.".into(),
         },
     ];
+    // As the pipeline does: the link changes are data beside the changes.
+    r.links = policy_watch::diff::link_changes(&r.changes);
     r
 }
 

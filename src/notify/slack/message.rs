@@ -2,17 +2,13 @@
 //! happened, a context line (address, time, GitHub run), the changes with removed words struck
 //! through and added words in bold, link changes, findings — kept within Slack's limits.
 
-use std::collections::BTreeSet;
-use std::sync::LazyLock;
-
-use regex::Regex;
 use slack_morphism::prelude::{
     SlackBlock, SlackBlockMarkDownText, SlackBlockPlainText, SlackBlockText, SlackContextBlock,
     SlackContextBlockElement, SlackHeaderBlock, SlackMessageContent, SlackSectionBlock,
 };
 
 use super::escape;
-use crate::diff::{Change, Span, SpanOp};
+use crate::diff::{Change, LinkChange, Span, SpanOp};
 use crate::inspect::{Finding, FindingKind};
 use crate::notify::RunContext;
 use crate::report::{with_context, Status, TargetReport, CONTEXT_WORDS};
@@ -78,7 +74,9 @@ pub fn compose(report: &TargetReport, ctx: &RunContext, layout: Layout) -> Compo
     let mut shown = 0;
     let mut used = 0;
     let mut cut = false;
-    for change in &report.changes {
+    // What a reader sees changed: link syntax left out (link targets are listed below).
+    let read = readable(&report.changes);
+    for change in &read {
         if shown == max_changes {
             break;
         }
@@ -92,9 +90,9 @@ pub fn compose(report: &TargetReport, ctx: &RunContext, layout: Layout) -> Compo
         shown += 1;
         blocks.push(section(text));
     }
-    let omitted = report.changes.len() - shown;
+    let omitted = read.len() - shown;
 
-    if let Some(links) = links_text(&report.changes) {
+    if let Some(links) = links_text(&report.links) {
         blocks.push(section(links));
     }
     blocks.extend(findings_blocks(report));
@@ -130,9 +128,16 @@ pub fn compose(report: &TargetReport, ctx: &RunContext, layout: Layout) -> Compo
     }
 }
 
+/// The changes as a reader sees them: links by their text; a change of link targets alone
+/// is left to the links list.
+fn readable(changes: &[Change]) -> Vec<Change> {
+    changes.iter().filter_map(Change::as_read).collect()
+}
+
 /// The whole diff, each changed block in full, chunked into thread replies.
 fn thread_messages(report: &TargetReport, ctx: &RunContext) -> Vec<SlackMessageContent> {
-    if report.changes.is_empty() {
+    let read = readable(&report.changes);
+    if read.is_empty() {
         return Vec::new();
     }
     // Each chunk: its sections, and the index of the first change that starts in it.
@@ -140,7 +145,7 @@ fn thread_messages(report: &TargetReport, ctx: &RunContext) -> Vec<SlackMessageC
     let mut current: Vec<String> = Vec::new();
     let mut current_first = 0;
     let mut chars = 0;
-    for (i, change) in report.changes.iter().enumerate() {
+    for (i, change) in read.iter().enumerate() {
         for text in change_full(change) {
             let len = text.chars().count();
             if !current.is_empty()
@@ -163,7 +168,7 @@ fn thread_messages(report: &TargetReport, ctx: &RunContext) -> Vec<SlackMessageC
     let omitted = if chunks.len() > THREAD_MESSAGES_MAX {
         let first_left_out = chunks[THREAD_MESSAGES_MAX].1;
         chunks.truncate(THREAD_MESSAGES_MAX);
-        Some(report.changes.len() - first_left_out)
+        Some(read.len() - first_left_out)
     } else {
         None
     };
@@ -453,27 +458,8 @@ fn render(runs: &[(SpanOp, String)]) -> String {
     out.trim().to_string()
 }
 
-/// Markdown links of a snapshot block: `[text](href)`.
-static LINK: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\[((?:\\.|[^\]\\])*)\]\(([^)\s]*)\)").expect("link pattern"));
-
-fn links_of(text: &str) -> Vec<(String, String)> {
-    LINK.captures_iter(text)
-        .map(|c| {
-            let label = c[1].replace("\\[", "[").replace("\\]", "]");
-            (label, c[2].to_string())
-        })
-        .collect()
-}
-
-/// The link changes in a diff: new targets, added and removed links.
-fn link_changes(changes: &[Change]) -> Vec<String> {
-    let mut lines: Vec<String> = Vec::new();
-    let mut push = |line: String| {
-        if !lines.contains(&line) {
-            lines.push(line);
-        }
-    };
+/// The link changes of a diff, one line each.
+fn link_lines(links: &[LinkChange]) -> Vec<String> {
     let label = |l: &str| {
         if l.trim().is_empty() {
             "_(no text)_".to_string()
@@ -488,71 +474,29 @@ fn link_changes(changes: &[Change]) -> Vec<String> {
             escape::url(h)
         }
     };
-    for change in changes {
-        let (old, new) = match change {
-            Change::Added { text } => (Vec::new(), links_of(text)),
-            Change::Removed { text } => (links_of(text), Vec::new()),
-            Change::Moved { .. } => continue,
-            Change::Changed { spans } => {
-                let side = |keep: SpanOp| -> String {
-                    spans
-                        .iter()
-                        .filter(|s| s.op == SpanOp::Equal || s.op == keep)
-                        .map(|s| s.text.as_str())
-                        .collect()
-                };
-                (
-                    links_of(&side(SpanOp::Removed)),
-                    links_of(&side(SpanOp::Added)),
-                )
+    links
+        .iter()
+        .map(|l| match (&l.from, &l.to) {
+            (Some(from), Some(to)) => format!(
+                "• {} now points to {} (was {})",
+                label(&l.text),
+                target(to),
+                target(from)
+            ),
+            (None, Some(to)) if l.text.trim() == to => format!("• added: {}", target(to)),
+            (None, Some(to)) => format!("• added: {} → {}", label(&l.text), target(to)),
+            (Some(from), None) if l.text.trim() == from => {
+                format!("• removed: {}", target(from))
             }
-        };
-        let old_hrefs: BTreeSet<&str> = old.iter().map(|(_, h)| h.as_str()).collect();
-        let new_hrefs: BTreeSet<&str> = new.iter().map(|(_, h)| h.as_str()).collect();
-        let gone: Vec<&(String, String)> = old
-            .iter()
-            .filter(|(_, h)| !new_hrefs.contains(h.as_str()))
-            .collect();
-        let came: Vec<&(String, String)> = new
-            .iter()
-            .filter(|(_, h)| !old_hrefs.contains(h.as_str()))
-            .collect();
-        let mut paired: BTreeSet<usize> = BTreeSet::new();
-        for (l, h) in &came {
-            match gone
-                .iter()
-                .enumerate()
-                .find(|(i, (gl, _))| gl == l && !paired.contains(i))
-            {
-                Some((i, (_, old_h))) => {
-                    paired.insert(i);
-                    push(format!(
-                        "• {} now points to {} (was {})",
-                        label(l),
-                        target(h),
-                        target(old_h)
-                    ));
-                }
-                None if l.trim() == h.as_str() => push(format!("• added: {}", target(h))),
-                None => push(format!("• added: {} → {}", label(l), target(h))),
-            }
-        }
-        for (i, (l, h)) in gone.iter().enumerate() {
-            if paired.contains(&i) {
-                continue;
-            }
-            if l.trim() == h.as_str() {
-                push(format!("• removed: {}", target(h)));
-            } else {
-                push(format!("• removed: {} → {}", label(l), target(h)));
-            }
-        }
-    }
-    lines
+            (Some(from), None) => format!("• removed: {} → {}", label(&l.text), target(from)),
+            (None, None) => String::new(),
+        })
+        .filter(|l| !l.is_empty())
+        .collect()
 }
 
-fn links_text(changes: &[Change]) -> Option<String> {
-    let lines = link_changes(changes);
+fn links_text(links: &[LinkChange]) -> Option<String> {
+    let lines = link_lines(links);
     (!lines.is_empty()).then(|| list("🔗 *Links*", &lines, "link changes"))
 }
 
@@ -611,10 +555,21 @@ fn finding_line(f: &Finding, detail: bool) -> String {
         }
         _ => format!("• *{label}* — {}", escape::text(message)),
     };
+    // A section is named once: not again when the message already names its heading
+    // (the label may carry a language code before it, "de: Datenerhebung …").
+    let heading = |s: &str| {
+        let s = s.trim();
+        match s.split_once(": ") {
+            Some((code, rest)) if code.len() <= 3 && code.chars().all(char::is_alphabetic) => {
+                rest.trim().to_string()
+            }
+            _ => s.to_string(),
+        }
+    };
     if let Some(section) = f
         .section
         .as_deref()
-        .filter(|s| !s.trim().is_empty() && !message.contains(s.trim()))
+        .filter(|s| !s.trim().is_empty() && !message.contains(&heading(s)))
     {
         line.push_str(&format!(" (in “{}”)", escape::text(section.trim())));
     }
@@ -825,7 +780,7 @@ mod tests {
             span(SpanOp::Removed, "https://a.example/old)."),
             span(SpanOp::Added, "https://a.example/new)."),
         ];
-        let lines = link_changes(&[Change::Changed { spans }]);
+        let lines = link_lines(&crate::diff::link_changes(&[Change::Changed { spans }]));
         assert_eq!(
             lines,
             vec!["• “policy” now points to <https://a.example/new|https://a.example/new> (was <https://a.example/old|https://a.example/old>)"]
