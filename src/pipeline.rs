@@ -136,7 +136,7 @@ impl Pipeline {
         allow_shrink: bool,
     ) -> Result<Current, String> {
         let has_html = stored.is_some() && self.store.has_html(&target.id);
-        let rules = target.rules_hash();
+        let rules = target.rules.hash();
         let rules_changed = stored.is_some_and(|s| s.meta.rules_hash != rules);
         // A conditional request only makes sense when the stored page can stand in for the body.
         let validators = stored.filter(|_| has_html).map(|s| Validators {
@@ -232,7 +232,7 @@ impl Pipeline {
         let _slot = self.parse_slots.acquire().await.expect("semaphore open");
         let target = target.clone();
         let joined = tokio::task::spawn_blocking(move || {
-            let result = extract(&html, &url, &target);
+            let result = extract(&html, &url, &target.rules);
             (html, result)
         })
         .await;
@@ -284,7 +284,7 @@ pub fn assess(obs: &Observation, now: DateTime<Utc>) -> (TargetReport, Option<Pe
                 changed_at: now,
                 etag: cur.validators.etag.clone(),
                 last_modified: cur.validators.last_modified.clone(),
-                rules_hash: t.rules_hash(),
+                rules_hash: t.rules.hash().to_string(),
                 text_chars,
             },
             markdown: cur.markdown.clone(),
@@ -332,7 +332,7 @@ pub fn assess(obs: &Observation, now: DateTime<Utc>) -> (TargetReport, Option<Pe
         } else {
             cur.validators.last_modified.clone()
         },
-        rules_hash: t.rules_hash(),
+        rules_hash: t.rules.hash().to_string(),
         text_chars: if content_changed || cur.rebaselined {
             text_chars
         } else {

@@ -7,7 +7,10 @@ the document's own path on a loopback server; `accept` with `before` served, the
 `after` served. `diff` exits 1 when it reports a change, 0 when not, 2 on trouble.
 
 A false alert is a reported change on a `noise` pair; a caught change is a reported change on a
-`real` pair. Only the Python standard library is used.
+`real` pair. A page that fails (for example a redirect stub that extracts to nothing) reports no
+change, as in a cron run, where one failed fetch is never announced: such pairs count as quiet and
+are listed apart, as "before failed" (`accept` exited 1) or "after failed" (`diff` exited 2).
+Only the Python standard library is used.
 """
 
 import argparse
@@ -103,11 +106,13 @@ def run_pair(i, pair, pages, binary, sites, work, timeout):
         site.files = {path: os.path.join(pages, pair["before"])}
         accepted = cli("accept")
         site.files = {path: os.path.join(pages, pair["after"])}
+        if accepted.returncode == 1:
+            return i, "before-failed", accepted.stdout + accepted.stderr
         if accepted.returncode != 0:
             return i, "error", f"accept exited {accepted.returncode}: {accepted.stdout}{accepted.stderr}"
         diffed = cli("diff")
         out = diffed.stdout + diffed.stderr
-        verdict = {0: "quiet", 1: "alert"}.get(diffed.returncode, "error")
+        verdict = {0: "quiet", 1: "alert", 2: "after-failed"}.get(diffed.returncode, "error")
         return i, verdict, out
     except subprocess.TimeoutExpired:
         return i, "error", "timed out"
@@ -177,16 +182,18 @@ def report(pairs, chosen, results, elapsed, args):
     per_doc = collections.OrderedDict()
     wrong = []
     errors = []
+    failed = []
     for i, p in chosen:
         verdict, out = results[i]
         d = per_doc.setdefault(p["document"], collections.Counter())
         d[p["label"]] += 1
         if verdict == "error":
             errors.append((i, p, out))
-            d[p["label"] + "_error"] += 1
             # Trouble is neither an alert nor silence; it counts as wrong for both labels.
             wrong.append((i, p, verdict))
             continue
+        if verdict in ("before-failed", "after-failed"):
+            failed.append((i, p, verdict))
         if verdict == "alert":
             d[p["label"] + "_alert"] += 1
         if (p["label"] == "noise") == (verdict == "alert"):
@@ -210,16 +217,23 @@ def report(pairs, chosen, results, elapsed, args):
         f"caught {tot['real_alert']}/{tot['real']} ({pct(tot['real_alert'], tot['real']).strip()}), "
         f"errors {len(errors)}; {len(chosen)} pairs in {elapsed:.1f} s"
     )
+    if failed:
+        print(f"pages that failed (no change reported, as in a cron run): {len(failed)}")
     print("target: false alerts <= 2%, caught >= 97%")
     if wrong:
         print()
         print("wrong pairs:")
         for i, p, verdict in wrong:
-            what = {"alert": "false alert", "quiet": "missed", "error": "error"}[verdict]
+            what = {"alert": "false alert", "error": "error"}.get(verdict, "missed")
             print(f"  #{i:03d} {what:11} {p['label']:5} {p['document']}  {p['before']} -> {p['after']}")
+    if failed:
+        print()
+        print("pairs with a page that failed:")
+        for i, p, verdict in failed:
+            print(f"  #{i:03d} {verdict:13} {p['label']:5} {p['document']}  {p['before']} -> {p['after']}")
     if args.out:
         os.makedirs(args.out, exist_ok=True)
-        for i, p, verdict in wrong:
+        for i, p, verdict in wrong + failed:
             with open(os.path.join(args.out, f"pair{i:03d}.txt"), "w") as fh:
                 fh.write(f"{p['label']} {verdict} {p['document']} {p['before']} -> {p['after']}\n\n")
                 fh.write(results[i][1])
