@@ -632,4 +632,122 @@ mod tests {
             Err(ExtractError::NearlyEmpty { .. })
         ));
     }
+
+    /// Cloudflare's encoding of `text` with `key`.
+    fn cf(key: u8, text: &str) -> String {
+        std::iter::once(key)
+            .chain(text.bytes().map(|b| b ^ key))
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
+    #[test]
+    fn hidden_email_addresses_read_as_the_address_whatever_the_key() {
+        let page = |key: u8| {
+            format!(
+                "<main><p>Write to <a href=\"/cdn-cgi/l/email-protection#{}\">\
+                 <span class=\"__cf_email__\" data-cfemail=\"{}\">[email&#160;protected]</span></a>.</p>\
+                 <p>Or <span class=\"__cf_email__\" data-cfemail=\"{}\">[email&#160;protected]</span> \
+                 or <a href=\"/cdn-cgi/l/email-protection\" class=\"__cf_email__\" data-cfemail=\"{}\">[email&#160;protected]</a>.</p>{FILL}</main>",
+                cf(key, "dpo@example.com"),
+                cf(key.wrapping_add(7), "dpo@example.com"),
+                cf(key ^ 0x55, "help@example.com"),
+                cf(key ^ 0x0f, "legal@example.com"),
+            )
+        };
+        let a = md(&page(0x21));
+        assert_eq!(a, md(&page(0xc4)), "a new key is not a change");
+        assert!(
+            a.starts_with(
+                "Write to [dpo@example.com](mailto:dpo@example.com).\n\n\
+             Or help@example.com or [legal@example.com](mailto:legal@example.com).\n"
+            ),
+            "{a}"
+        );
+        assert!(!a.contains("protected"), "{a}");
+        // A changed address is a change.
+        let changed = page(0x21).replace(
+            &cf(0x21, "dpo@example.com"),
+            &cf(0x21, "privacy@example.com"),
+        );
+        assert_ne!(md(&changed), a);
+    }
+
+    #[test]
+    fn link_targets_are_compared_without_tracking_parameters() {
+        let page = |q: &str| {
+            format!("<main><p>See <a href=\"/terms?lang=en&{q}\">terms</a>.</p>{FILL}</main>")
+        };
+        let a = md(&page("utm_source=mail&gclid=1"));
+        assert_eq!(a, md(&page("utm_source=feed&fbclid=2&_ga=3")));
+        assert!(
+            a.starts_with("See [terms](https://example.com/terms?lang=en)."),
+            "{a}"
+        );
+        assert_ne!(a, md(&page("lang=de")), "other parameters still count");
+    }
+
+    #[test]
+    fn page_chrome_is_left_out_but_the_documents_header_stays() {
+        let html = format!(
+            "<body><header class=site><a href=/>Home</a><p>Acme Inc. Free trial for 30 days!</p></header>\
+             <div id=onetrust-consent-sdk><p>We use cookies for many purposes, please accept them.</p></div>\
+             <div role=dialog><p>Subscribe to our newsletter</p></div>\
+             <div class=page><aside><p>Related: our security page</p></aside>\
+             <div class=doc><header><h1>Privacy policy</h1><p>Effective from 1 May 2024</p></header>\
+             {FILL}{FILL}{FILL}{FILL}</div></div>\
+             <footer><p>© 2024 Acme Inc. All rights reserved.</p></footer></body>"
+        );
+        let out = md(&html);
+        assert!(
+            out.starts_with("# Privacy policy\n\nEffective from 1 May 2024\n\nEnough text"),
+            "{out}"
+        );
+        for chrome in ["Acme", "cookies", "newsletter", "Related", "©"] {
+            assert!(!out.contains(chrome), "{chrome} leaked: {out}");
+        }
+    }
+
+    #[test]
+    fn the_document_is_found_by_its_text_when_no_container_matches() {
+        let menu = "<ul><li><a href=/a>Product</a></li><li><a href=/b>Pricing</a></li></ul>";
+        let page = |extra: &str| {
+            format!(
+                "<body><div class=top>{menu}{extra}</div><div class=content><div class=text>\
+                 <h1>Terms</h1>{FILL}{FILL}{FILL}</div></div><div class=bottom>{menu}{menu}</div></body>"
+            )
+        };
+        let a = ex(&page(""));
+        assert_eq!(a.root, "div.text (found by its text)");
+        assert!(!a.markdown().contains("Product"), "{}", a.markdown());
+        let b = ex(&page("<ul><li><a href=/c>Careers</a></li></ul>"));
+        assert_eq!(a.markdown(), b.markdown(), "menus changing is not a change");
+    }
+
+    #[test]
+    fn a_page_that_redirects_at_once_has_no_content() {
+        let stub = format!(
+            "<html><head><meta http-equiv=\"refresh\" content=\"0; url=https://example.com/en/privacy/\"></head>\
+             <body>{FILL}</body></html>"
+        );
+        assert!(matches!(
+            extract(&stub, &url(), &Rules::default()),
+            Err(ExtractError::NearlyEmpty { .. })
+        ));
+        // A slow refresh, or one of the page itself, is not a redirect.
+        for content in [
+            "600",
+            "0",
+            "300; url=/other",
+            "0; url=https://example.com/privacy/",
+        ] {
+            let page = format!(
+                "<html><head><meta http-equiv=refresh content=\"{content}\"></head><body>{FILL}</body></html>"
+            );
+            assert!(
+                extract(&page, &url(), &Rules::default()).is_ok(),
+                "{content}"
+            );
+        }
+    }
 }
