@@ -56,6 +56,12 @@ pub const TRACKING_PARAMS: &[&str] = &[
     "session_id",
     "cfid",
     "cftoken",
+    // Per-request tokens.
+    "nonce",
+    "csrf*",
+    "_csrf",
+    "xsrf*",
+    "authenticity_token",
     // Cache busters.
     "_",
     "cb",
@@ -63,7 +69,14 @@ pub const TRACKING_PARAMS: &[&str] = &[
     "cache_buster",
     "nocache",
     "timestamp",
+    "rnd",
+    "rand",
+    "random",
 ];
+
+/// Parameters that often carry the time of the request; with a Unix time in seconds as their
+/// value they are left out.
+const TIME_PARAMS: &[&str] = &["t", "ts", "time", "_t", "v", "ver", "version", "date", "d"];
 
 /// Whether a query parameter's name is in [`TRACKING_PARAMS`].
 pub fn is_tracking_param(name: &str) -> bool {
@@ -76,9 +89,18 @@ pub fn is_tracking_param(name: &str) -> bool {
 }
 
 /// A value that describes the visitor's browser or the moment of the visit, not a document:
-/// a user-agent string, or a date with a time of day (`2024-05-01T12:34:56Z`).
-fn is_volatile_value(value: &str) -> bool {
+/// a user-agent string, a date with a time of day (`2024-05-01T12:34:56Z`), a Unix time in
+/// milliseconds, or one in seconds under a name that says time.
+fn is_volatile_value(name: &str, value: &str) -> bool {
     let v = percent_decode(value);
+    if v.bytes().all(|b| b.is_ascii_digit()) {
+        let n: u64 = v.parse().unwrap_or(0);
+        // 2011-09 … 2033-05, in milliseconds (13 digits) or seconds (10 digits).
+        return (v.len() == 13 && (1_300_000_000_000..2_000_000_000_000).contains(&n))
+            || (v.len() == 10
+                && (1_300_000_000..2_000_000_000).contains(&n)
+                && TIME_PARAMS.iter().any(|t| name.eq_ignore_ascii_case(t)));
+    }
     if v.contains("Mozilla/") || v.contains("AppleWebKit/") || v.contains("Gecko/") {
         return true;
     }
@@ -146,7 +168,8 @@ pub fn strip_tracking(url: &str) -> std::borrow::Cow<'_, str> {
                     return false;
                 }
                 let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-                !is_tracking_param(&percent_decode(name)) && !is_volatile_value(value)
+                let name = percent_decode(name);
+                !is_tracking_param(&name) && !is_volatile_value(&name, value)
             })
             .collect()
     });
@@ -214,6 +237,19 @@ mod tests {
         assert_eq!(
             strip_tracking("https://a.example/r?at=2024-05-01T12%3A34%3A56Z&doc=1"),
             "https://a.example/r?doc=1"
+        );
+        assert_eq!(
+            strip_tracking("https://a.example/f.pdf?v=1697729518&_t=1697729518123&p=2"),
+            "https://a.example/f.pdf?p=2"
+        );
+        assert_eq!(
+            strip_tracking("https://a.example/login?nonce=x1&csrf_token=y2&next=%2Fterms"),
+            "https://a.example/login?next=%2Fterms"
+        );
+        // An id that only looks like a time stays, unless its name says time.
+        assert_eq!(
+            strip_tracking("https://a.example/article?id=1697729518"),
+            "https://a.example/article?id=1697729518"
         );
         // A date alone may name a version of a document: it stays.
         assert_eq!(
