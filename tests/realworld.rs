@@ -104,7 +104,10 @@ async fn verdict(pair: &Value) -> (String, String) {
 async fn real_pairs_get_the_verdict_a_reader_expects() {
     let text = std::fs::read_to_string(fixtures().join("pairs.json")).expect("pairs.json");
     let pairs: Vec<Value> = serde_json::from_str(&text).expect("pairs.json parses");
-    assert!(pairs.len() >= 20, "the regression subset holds at least 20 pairs");
+    assert!(
+        pairs.len() >= 20,
+        "the regression subset holds at least 20 pairs"
+    );
     for label in ["noise", "real"] {
         assert!(pairs.iter().any(|p| p["label"] == label), "no {label} pair");
     }
