@@ -376,8 +376,12 @@ fn main() {
     let url = Url::parse("https://documentation.crossengage.io/privacy-policy").unwrap();
 
     // Reference results, and a sanity check that the edits show as edits.
-    let old_md = extract(&page, &url, &target).expect("extract").markdown();
-    let new_md = extract(&edited, &url, &target).expect("extract").markdown();
+    let old_md = extract(&page, &url, &target.rules)
+        .expect("extract")
+        .markdown();
+    let new_md = extract(&edited, &url, &target.rules)
+        .expect("extract")
+        .markdown();
     let changes = diff(&old_md, &new_md);
     let count = |f: fn(&Change) -> bool| changes.iter().filter(|c| f(c)).count();
     let blocks = policy_watch::diff::blocks(&old_md).len();
@@ -406,7 +410,7 @@ fn main() {
     );
     println!();
 
-    let markdown_of = extract(&page, &url, &target).unwrap();
+    let markdown_of = extract(&page, &url, &target.rules).unwrap();
     // Phases run round-robin, one iteration of each in turn, so that load from elsewhere on the
     // machine hits them alike and the ratios to parse stay fair.
     let mut phases = vec![
@@ -414,11 +418,13 @@ fn main() {
             black_box(scraper::Html::parse_document(black_box(&page)));
         }),
         Phase::new("extract", "(b) extract", || {
-            black_box(extract(black_box(&page), &url, &target).unwrap());
+            black_box(extract(black_box(&page), &url, &target.rules).unwrap());
         }),
         Phase::new("both", "(c) extract both + markdown + diff", || {
-            let o = extract(black_box(&page), &url, &target).unwrap().markdown();
-            let n = extract(black_box(&edited), &url, &target)
+            let o = extract(black_box(&page), &url, &target.rules)
+                .unwrap()
+                .markdown();
+            let n = extract(black_box(&edited), &url, &target.rules)
                 .unwrap()
                 .markdown();
             black_box(diff(&o, &n));
@@ -427,14 +433,16 @@ fn main() {
             "check",
             "(d) check: extract edited + diff vs stored",
             || {
-                let n = extract(black_box(&edited), &url, &target)
+                let n = extract(black_box(&edited), &url, &target.rules)
                     .unwrap()
                     .markdown();
                 black_box(diff(black_box(&old_md), &n));
             },
         ),
         Phase::new("unchanged", "(e) check, unchanged page", || {
-            let n = extract(black_box(&page), &url, &target).unwrap().markdown();
+            let n = extract(black_box(&page), &url, &target.rules)
+                .unwrap()
+                .markdown();
             black_box(diff(black_box(&old_md), &n));
         }),
         Phase::new("diff", "(f) diff of the two Markdown texts alone", || {

@@ -2,16 +2,16 @@
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use regex::Regex;
-use scraper::Selector;
 use serde::Deserialize;
 use serde_spanned::Spanned;
-use sha2::{Digest, Sha256};
 use url::Url;
 
 use crate::error::ConfigError;
+use crate::extract::{RuleList, Rules};
 
 /// The shipped `policy-watch.toml`, which is also the built-in default.
 pub const DEFAULT_CONFIG: &str = include_str!("../policy-watch.toml");
@@ -19,50 +19,7 @@ pub const DEFAULT_CONFIG: &str = include_str!("../policy-watch.toml");
 /// The file name looked up in the current directory when no `--config` is given.
 pub const CONFIG_FILE_NAME: &str = "policy-watch.toml";
 
-/// Content roots tried in order when a target names no `select`.
-pub const DEFAULT_SELECT: &[&str] = &[
-    "[data-content-ref-root]",
-    "main",
-    "article",
-    "[role=main]",
-    "body",
-];
-
-/// Elements that never count as content, whatever the target says.
-pub const BUILTIN_REMOVE: &[&str] = &[
-    "script",
-    "style",
-    "noscript",
-    "template",
-    "svg",
-    "iframe",
-    "nav",
-    ".sr-only",
-    ".visually-hidden",
-    "[hidden]",
-    "[aria-hidden=true]",
-];
-
-/// Relative dates ("Last updated 1 year ago", "Zuletzt aktualisiert vor 3 Tagen") change with time,
-/// not with the policy: blocks that are only such a line are ignored.
-pub const BUILTIN_IGNORE: &[&str] = &[
-    r"(?i)^(last\s+)?(updated|modified|edited|changed)\b.{0,40}\b(\d+|an?|one|few)\s+(seconds?|minutes?|hours?|days?|weeks?|months?|years?)\s+ago\.?$",
-    r"(?i)^(last\s+)?(updated|modified|edited|changed)\s+(just now|today|yesterday)\.?$",
-    r"(?i)^(zuletzt\s+)?(aktualisiert|geändert|bearbeitet)\b.{0,40}\bvor\s+(\d+|einem|einer|eins|wenigen)\s+(sekunden?|minuten?|stunden?|tag(en)?|wochen?|monat(en)?|jahr(en)?)\.?$",
-    r"(?i)^(zuletzt\s+)?(aktualisiert|geändert|bearbeitet)\s+(gerade eben|heute|gestern)\.?$",
-];
-
-/// [`BUILTIN_IGNORE`] compiled once per process: clones of a `Regex` share its program, so
-/// 300 targets cost one compile, not 1,200.
-fn builtin_ignore() -> &'static [Regex] {
-    static COMPILED: std::sync::LazyLock<Vec<Regex>> = std::sync::LazyLock::new(|| {
-        BUILTIN_IGNORE
-            .iter()
-            .map(|p| Regex::new(p).expect("built-in ignore pattern"))
-            .collect()
-    });
-    &COMPILED
-}
+pub use crate::extract::{BUILTIN_IGNORE, BUILTIN_REMOVE, DEFAULT_SELECT};
 
 /// The whole configuration, defaults applied.
 #[derive(Debug, Clone)]
@@ -108,35 +65,11 @@ pub struct Target {
     pub id: String,
     pub name: String,
     pub url: Url,
-    /// Content roots, first match wins.
-    pub select: Vec<String>,
-    /// Removals: the built-in ones plus the target's.
-    pub remove: Vec<String>,
-    /// Ignore patterns: the built-in ones plus the target's.
-    pub ignore: Vec<Regex>,
+    /// How the page becomes blocks: `select`, `remove` and `ignore` with the built-in
+    /// defaults, compiled once. `rules.hash()` says when stored baselines must be re-made.
+    pub rules: Arc<Rules>,
     pub check_links: bool,
     pub languages: Vec<String>,
-}
-
-impl Target {
-    /// A hash of everything that decides how this target's HTML becomes blocks.
-    /// When it changes, the stored raw HTML is re-extracted to make a new baseline.
-    pub fn rules_hash(&self) -> String {
-        let mut h = Sha256::new();
-        h.update(crate::extract::EXTRACTOR_VERSION.to_le_bytes());
-        for part in [&self.select, &self.remove] {
-            for s in part {
-                h.update(s.as_bytes());
-                h.update([0]);
-            }
-            h.update([1]);
-        }
-        for r in &self.ignore {
-            h.update(r.as_str().as_bytes());
-            h.update([0]);
-        }
-        format!("sha256:{}", hex(&h.finalize()))
-    }
 }
 
 pub(crate) fn hex(bytes: &[u8]) -> String {
@@ -190,6 +123,10 @@ struct FileTarget {
     check_links: Option<bool>,
     languages: Option<Vec<Spanned<String>>>,
 }
+
+/// The help line of a selector that does not parse.
+const SELECTOR_HELP: &str =
+    "write a CSS selector such as \"main\", \"#content\" or \"[data-content-ref-root]\"";
 
 /// Makes a config error at a byte range of the file: (span, key, message, help).
 type ErrorAt<'a> = dyn Fn(std::ops::Range<usize>, &str, String, &str) -> ConfigError + 'a;
@@ -272,27 +209,21 @@ impl Config {
             None => base.join("snapshots"),
         };
 
-        // A number that must lie in 1..=max (0..=max for `zero_ok`), with its default when the
-        // key is absent. The bounds keep a typo from panicking deep inside the run.
-        fn bounded<T: Copy + Default + PartialOrd + std::fmt::Display>(
+        // A number that must lie in min..=max, with its default when the key is absent. The
+        // bounds keep a typo from panicking deep inside the run.
+        fn bounded<T: Copy + PartialOrd + std::fmt::Display>(
             v: Option<&Spanned<T>>,
             key: &str,
             default: T,
-            max: T,
+            (min, max): (T, T),
             at: &ErrorAt<'_>,
         ) -> Result<T, ConfigError> {
             match v {
-                Some(s) if *s.get_ref() == T::default() && default != T::default() => Err(at(
+                Some(s) if *s.get_ref() < min || *s.get_ref() > max => Err(at(
                     s.span(),
                     key,
-                    "must be greater than 0".into(),
-                    &format!("give a number from 1 to {max}"),
-                )),
-                Some(s) if *s.get_ref() > max => Err(at(
-                    s.span(),
-                    key,
-                    format!("{} is too large (at most {max})", s.get_ref()),
-                    &format!("give a number from 1 to {max}; the default is {default}"),
+                    format!("{} is out of range", s.get_ref()),
+                    &format!("give a number from {min} to {max}; the default is {default}"),
                 )),
                 Some(s) => Ok(*s.get_ref()),
                 None => Ok(default),
@@ -309,42 +240,42 @@ impl Config {
                     h.and_then(|h| h.timeout_secs.as_ref()),
                     "http.timeout_secs",
                     30,
-                    MAX_TIMEOUT_SECS,
+                    (1, MAX_TIMEOUT_SECS),
                     &at,
                 )?),
                 retries: bounded(
                     h.and_then(|h| h.retries.as_ref()),
                     "http.retries",
                     2,
-                    MAX_RETRIES,
+                    (0, MAX_RETRIES),
                     &at,
                 )?,
                 max_body_bytes: bounded(
                     h.and_then(|h| h.max_body_bytes.as_ref()),
                     "http.max_body_bytes",
                     10_000_000,
-                    MAX_BODY_BYTES,
+                    (1, MAX_BODY_BYTES),
                     &at,
                 )?,
                 max_concurrency: bounded(
                     h.and_then(|h| h.max_concurrency.as_ref()),
                     "http.max_concurrency",
                     64,
-                    MAX_CONCURRENCY,
+                    (1, MAX_CONCURRENCY),
                     &at,
                 )?,
                 per_host: bounded(
                     h.and_then(|h| h.per_host.as_ref()),
                     "http.per_host",
                     4,
-                    MAX_PER_HOST,
+                    (1, MAX_PER_HOST),
                     &at,
                 )?,
                 backoff: Duration::from_millis(bounded(
                     h.and_then(|h| h.backoff_ms.as_ref()),
                     "http.backoff_ms",
                     500,
-                    MAX_BACKOFF_MS,
+                    (0, MAX_BACKOFF_MS),
                     &at,
                 )?),
             }
@@ -367,7 +298,7 @@ impl Config {
                 l.and_then(|l| l.timeout_secs.as_ref()),
                 "links.timeout_secs",
                 20,
-                MAX_TIMEOUT_SECS,
+                (1, MAX_TIMEOUT_SECS),
                 &at,
             )?);
             LinkSettings {
@@ -377,21 +308,21 @@ impl Config {
                     l.and_then(|l| l.retries.as_ref()),
                     "links.retries",
                     2,
-                    MAX_RETRIES,
+                    (0, MAX_RETRIES),
                     &at,
                 )?,
                 max_concurrency: bounded(
                     l.and_then(|l| l.max_concurrency.as_ref()),
                     "links.max_concurrency",
                     64,
-                    MAX_CONCURRENCY,
+                    (1, MAX_CONCURRENCY),
                     &at,
                 )?,
                 per_host: bounded(
                     l.and_then(|l| l.per_host.as_ref()),
                     "links.per_host",
                     4,
-                    MAX_PER_HOST,
+                    (1, MAX_PER_HOST),
                     &at,
                 )?,
                 accept: l.and_then(|l| l.accept.clone()).unwrap_or_default(),
@@ -439,46 +370,35 @@ impl Config {
                         "write a full URL, e.g. \"https://example.com/privacy\"",
                     )
                 })?;
-            let check_selectors = |list: &Option<Vec<Spanned<String>>>, key: &str| {
-                let mut out = Vec::new();
-                for s in list.iter().flatten() {
-                    if let Err(e) = Selector::parse(s.get_ref()) {
-                        return Err(at(
-                            s.span(),
-                            key,
-                            format!("`{}` is not a valid CSS selector: {e}", s.get_ref()),
-                            "write a CSS selector such as \"main\", \"#content\" or \"[data-content-ref-root]\"",
-                        ));
-                    }
-                    out.push(s.get_ref().clone());
-                }
-                Ok(out)
-            };
-            let select = match &t.select {
-                Some(list) if list.is_empty() => {
-                    return Err(at(
-                        t.id.span(),
-                        "target.select",
-                        "is an empty list".into(),
-                        "leave `select` out to use the default content roots, or name at least one selector",
-                    ))
-                }
-                Some(_) => check_selectors(&t.select, "target.select")?,
-                None => DEFAULT_SELECT.iter().map(|s| s.to_string()).collect(),
-            };
-            let mut remove: Vec<String> = BUILTIN_REMOVE.iter().map(|s| s.to_string()).collect();
-            remove.extend(check_selectors(&t.remove, "target.remove")?);
-            let mut ignore: Vec<Regex> = builtin_ignore().to_vec();
-            for pat in t.ignore.iter().flatten() {
-                ignore.push(Regex::new(pat.get_ref()).map_err(|e| {
-                    at(
-                        pat.span(),
-                        "target.ignore",
-                        format!("`{}` is not a valid regex: {e}", pat.get_ref()),
-                        "write a Rust regex matched against each block's text, e.g. \"^Last updated\"",
-                    )
-                })?);
+            if t.select.as_ref().is_some_and(Vec::is_empty) {
+                return Err(at(
+                    t.id.span(),
+                    "target.select",
+                    "is an empty list".into(),
+                    "leave `select` out to use the default content roots, or name at least one selector",
+                ));
             }
+            let written = |list: &Option<Vec<Spanned<String>>>| -> Vec<String> {
+                list.iter().flatten().map(|s| s.get_ref().clone()).collect()
+            };
+            let select = t.select.as_ref().map(|_| written(&t.select));
+            let rules = Rules::new(select.as_deref(), &written(&t.remove), &written(&t.ignore))
+                .map_err(|e| {
+                    let (list, key, help) = match e.list {
+                        RuleList::Select => (&t.select, "target.select", SELECTOR_HELP),
+                        RuleList::Remove => (&t.remove, "target.remove", SELECTOR_HELP),
+                        RuleList::Ignore => (
+                            &t.ignore,
+                            "target.ignore",
+                            "write a Rust regex matched against each block's text, e.g. \"^Last updated\"",
+                        ),
+                    };
+                    let span = list
+                        .as_ref()
+                        .and_then(|l| l.get(e.index))
+                        .map_or_else(|| t.id.span(), |s| s.span());
+                    at(span, key, e.message, help)
+                })?;
             let mut languages = Vec::new();
             for lang in t.languages.iter().flatten() {
                 let code = lang.get_ref().to_ascii_lowercase();
@@ -504,9 +424,7 @@ impl Config {
                 id,
                 name: t.name,
                 url,
-                select,
-                remove,
-                ignore,
+                rules: Arc::new(rules),
                 check_links: t.check_links.unwrap_or(false),
                 languages,
             });
@@ -601,7 +519,8 @@ mod tests {
         );
         assert!(c.targets[0].check_links);
         assert_eq!(c.targets[0].languages, ["en", "de"]);
-        assert_eq!(c.targets[1].select, DEFAULT_SELECT);
+        assert!(c.targets[1].rules.select_is_default());
+        assert!(!c.targets[0].rules.select_is_default());
         assert!(c.http.user_agent.starts_with("policy-watch/"));
     }
 
@@ -665,14 +584,26 @@ mod tests {
     #[test]
     fn builtin_ignore_matches_relative_dates_only() {
         let c = Config::builtin().unwrap();
-        let ignored = |s: &str| c.targets[0].ignore.iter().any(|r| r.is_match(s));
+        let ignored = |s: &str| c.targets[0].rules.ignore().iter().any(|r| r.is_match(s));
         assert!(ignored("Last updated 1 year ago"));
-        assert!(ignored("Last updated 3 days ago"));
-        assert!(ignored("Zuletzt aktualisiert vor 3 Tagen"));
-        assert!(ignored("Updated yesterday"));
         assert!(!ignored("Last updated: March 3, 2025"));
-        assert!(!ignored(
-            "We delete your data 2 years ago after the contract ends."
-        ));
+    }
+
+    #[test]
+    fn a_bad_remove_entry_names_its_own_line() {
+        let e = parse("[[target]]\nid=\"a\"\nname=\"A\"\nurl=\"https://a.example/\"\nremove=[\n  \".ok\",\n  \"##\",\n]\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("test.toml:7") && e.contains("target.remove"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn targets_with_the_same_rules_share_the_rules_hash() {
+        let c = parse("[[target]]\nid=\"a\"\nname=\"A\"\nurl=\"https://a.example/\"\n[[target]]\nid=\"b\"\nname=\"B\"\nurl=\"https://b.example/\"\nignore=[\"^Ad$\"]\n").unwrap();
+        assert_eq!(c.targets[0].rules.hash(), Rules::default().hash());
+        assert_ne!(c.targets[0].rules.hash(), c.targets[1].rules.hash());
     }
 }

@@ -106,7 +106,7 @@ impl Observer {
         mode: Mode,
     ) -> Result<Current, TargetError> {
         let has_html = stored.is_some() && store.has_html(&target.id);
-        let rules_changed = stored.is_some_and(|s| s.meta.rules_hash != target.rules_hash());
+        let rules_changed = stored.is_some_and(|s| s.meta.rules_hash != target.rules.hash());
         // A conditional request only makes sense when the stored page can stand in for the body.
         let validators = stored.filter(|_| has_html).map(|s| Validators {
             etag: s.meta.etag.clone(),
@@ -239,7 +239,7 @@ impl Observer {
         };
         let target = target.clone();
         let joined = tokio::task::spawn_blocking(move || {
-            let result = extract(&html, &url, &target);
+            let result = extract(&html, &url, &target.rules);
             (html, result)
         })
         .await;
@@ -311,7 +311,7 @@ pub fn assess(obs: &Observation, now: DateTime<Utc>) -> (TargetReport, Option<Pe
         changed_at,
         etag: validators.etag.clone(),
         last_modified: validators.last_modified.clone(),
-        rules_hash: t.rules_hash(),
+        rules_hash: t.rules.hash().to_string(),
         text_chars,
     };
 

@@ -7,7 +7,7 @@ use std::fmt::Write;
 use std::time::Duration;
 
 use super::{print_failed, ExitCode, Printer, Runner};
-use crate::config::{Target, DEFAULT_SELECT};
+use crate::config::Target;
 use crate::error::{Error, TargetError};
 use crate::observe::{Current, Mode};
 use crate::report::plural;
@@ -74,7 +74,7 @@ pub(super) async fn run(
 fn judge(target: &Target, a: &Current, b: &Current, text: &mut String) -> bool {
     let mut problems = Vec::new();
     let chars = a.extracted.text_len();
-    let fallback = target.select.len() == DEFAULT_SELECT.len() && a.extracted.root == "body";
+    let fallback = target.rules.select_is_default() && a.extracted.root == "body";
     if chars < FEW_CHARS {
         problems.push(format!(
             "the content root holds only {}: check `select`",

@@ -1,8 +1,13 @@
 //! HTML → an ordered list of content blocks (heading, paragraph, list item, table row), each with
 //! its normalised text and its links; `select`, `remove` and `ignore` rules applied.
 
+mod chrome;
+mod email;
 mod markdown;
 mod normalize;
+mod root;
+mod rules;
+mod tracking;
 
 use std::collections::BTreeSet;
 
@@ -11,15 +16,19 @@ use scraper::{ElementRef, Html, Node, Selector};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use crate::config::Target;
 use crate::error::ExtractError;
 
+pub use chrome::CONSENT_MANAGERS;
 pub use markdown::{block_markdown, render_markdown};
 pub use normalize::normalize;
+pub use rules::{RuleError, RuleList, Rules, BUILTIN_IGNORE, BUILTIN_REMOVE, DEFAULT_SELECT};
+pub use tracking::TRACKING_PARAMS;
 
 /// Bumped whenever a change here would extract the same HTML differently, so that stored
 /// baselines are re-made from the stored HTML instead of alerting.
-pub const EXTRACTOR_VERSION: u32 = 1;
+/// 2: obfuscated e-mail addresses decoded, tracking parameters left out of link targets,
+/// site chrome left out, the content root found by its text when no container fits.
+pub const EXTRACTOR_VERSION: u32 = 2;
 
 /// The text of a link that shows only an unnamed image or icon.
 pub const ICON_TEXT: &str = "(icon)";
@@ -110,26 +119,27 @@ impl Extracted {
 }
 
 /// Extracts a page with a target's rules. Runs synchronously: call it from a blocking thread.
-pub fn extract(html: &str, page_url: &Url, target: &Target) -> Result<Extracted, ExtractError> {
+pub fn extract(html: &str, page_url: &Url, rules: &Rules) -> Result<Extracted, ExtractError> {
     let doc = Html::parse_document(html);
 
-    let (root, root_selector) = target
-        .select
-        .iter()
-        .filter_map(|s| Selector::parse(s).ok().map(|sel| (s, sel)))
-        .find_map(|(s, sel)| doc.select(&sel).next().map(|el| (el, s.clone())))
-        .ok_or_else(|| ExtractError::NoRoot {
-            selectors: target.select.join(", "),
-        })?;
-    // Config has checked each selector alone; joined they form one selector list.
-    let remove = Selector::parse(&target.remove.join(", ")).ok();
+    if redirects_at_once(&doc, page_url) {
+        // A stub that sends the browser elsewhere at once has no content of its own.
+        return Err(ExtractError::NearlyEmpty { chars: 0 });
+    }
+    let root = root::choose(&doc, rules).ok_or_else(|| ExtractError::NoRoot {
+        selectors: rules
+            .select()
+            .map(|(s, _)| s)
+            .collect::<Vec<_>>()
+            .join(", "),
+    })?;
 
-    let mut walker = Walker::new(page_url, remove.as_ref());
-    walker.walk(root);
+    let mut walker = Walker::new(page_url, rules.remove());
+    walker.walk(root.el);
     let mut blocks = walker.blocks;
     blocks.retain(|b| {
         let text = b.text();
-        !target.ignore.iter().any(|re| re.is_match(&text))
+        !rules.ignore().iter().any(|re| re.is_match(&text))
     });
 
     let mut ids = BTreeSet::new();
@@ -156,13 +166,46 @@ pub fn extract(html: &str, page_url: &Url, target: &Target) -> Result<Extracted,
         blocks,
         ids,
         lang,
-        root: root_selector,
+        root: root.how,
     };
     let chars = extracted.text_len();
     if chars < MIN_CONTENT_CHARS {
         return Err(ExtractError::NearlyEmpty { chars });
     }
     Ok(extracted)
+}
+
+/// A `<meta http-equiv=refresh>` that sends the browser to another address within a few
+/// seconds: the page is a redirect stub, not the document.
+fn redirects_at_once(doc: &Html, page_url: &Url) -> bool {
+    static REFRESH: std::sync::LazyLock<Selector> = std::sync::LazyLock::new(|| {
+        Selector::parse("head meta[http-equiv=refresh i]").expect("refresh selector")
+    });
+    doc.select(&REFRESH).any(|meta| {
+        let Some(content) = meta.value().attr("content") else {
+            return false;
+        };
+        let (delay, rest) = content.split_once([';', ',']).unwrap_or((content, ""));
+        let soon = delay.trim().parse::<f64>().is_ok_and(|d| d <= 5.0);
+        let rest = rest.trim();
+        let target = rest
+            .get(..4)
+            .filter(|p| p.eq_ignore_ascii_case("url="))
+            .map_or(rest, |_| &rest[4..])
+            .trim()
+            .trim_matches(['"', '\'']);
+        soon && !target.is_empty()
+            && page_url.join(target).is_ok_and(|t| {
+                t.as_str().trim_end_matches('/') != page_url.as_str().trim_end_matches('/')
+            })
+    })
+}
+
+/// An inline `display: none`.
+pub(crate) fn hidden_by_style(el: &ElementRef<'_>) -> bool {
+    el.value()
+        .attr("style")
+        .is_some_and(|s| s.replace(' ', "").contains("display:none"))
 }
 
 /// Elements that end one block and start another.
@@ -191,7 +234,7 @@ struct OpenLink {
 
 struct Walker<'a> {
     page_url: &'a Url,
-    remove: Option<&'a Selector>,
+    remove: &'a Selector,
     blocks: Vec<Block>,
     kinds: Vec<BlockKind>,
     current: Vec<Inline>,
@@ -201,7 +244,7 @@ struct Walker<'a> {
 }
 
 impl<'a> Walker<'a> {
-    fn new(page_url: &'a Url, remove: Option<&'a Selector>) -> Self {
+    fn new(page_url: &'a Url, remove: &'a Selector) -> Self {
         Walker {
             page_url,
             remove,
@@ -214,7 +257,9 @@ impl<'a> Walker<'a> {
     }
 
     fn walk(&mut self, root: ElementRef<'_>) {
-        let mut skipping: Option<ego_tree::NodeId> = None;
+        // The element whose inside is skipped, and whether it was opened (an element whose
+        // text is replaced, such as a hidden e-mail address, is closed as usual).
+        let mut skipping: Option<(ego_tree::NodeId, bool)> = None;
         for edge in root.traverse() {
             match edge {
                 Edge::Open(node) => {
@@ -223,22 +268,36 @@ impl<'a> Walker<'a> {
                     }
                     match node.value() {
                         Node::Text(t) => self.text(t),
-                        Node::Element(_) => {
+                        Node::Element(e) => {
                             let el = ElementRef::wrap(node).expect("element node");
-                            if self.is_removed(&el) {
+                            if self.is_removed(&el, node.id() == root.id()) {
                                 self.note_icon(&el);
-                                skipping = Some(node.id());
+                                skipping = Some((node.id(), false));
                             } else {
                                 self.open(&el);
+                                // `[email protected]` inside stands for the decoded address.
+                                if let Some(address) =
+                                    e.attr("data-cfemail").and_then(email::decode_hex)
+                                {
+                                    self.text(&address);
+                                    skipping = Some((node.id(), true));
+                                }
                             }
                         }
                         _ => {}
                     }
                 }
                 Edge::Close(node) => {
-                    if skipping == Some(node.id()) {
-                        skipping = None;
-                        continue;
+                    if let Some((id, opened)) = skipping {
+                        if id == node.id() {
+                            skipping = None;
+                            if opened {
+                                if let Some(el) = ElementRef::wrap(node) {
+                                    self.close(&el);
+                                }
+                            }
+                            continue;
+                        }
                     }
                     if skipping.is_some() {
                         continue;
@@ -252,12 +311,11 @@ impl<'a> Walker<'a> {
         self.flush();
     }
 
-    fn is_removed(&self, el: &ElementRef<'_>) -> bool {
-        self.remove.is_some_and(|sel| sel.matches(el))
-            || el
-                .value()
-                .attr("style")
-                .is_some_and(|s| s.replace(' ', "").contains("display:none"))
+    /// Removed by the rules, hidden inline, or the site's chrome (the root itself never is).
+    fn is_removed(&self, el: &ElementRef<'_>, is_root: bool) -> bool {
+        self.remove.matches(el)
+            || hidden_by_style(el)
+            || (!is_root && chrome::may_be_chrome(el) && chrome::is_chrome(el))
     }
 
     fn in_row(&self) -> bool {
@@ -309,9 +367,21 @@ impl<'a> Walker<'a> {
                     .filter_map(|a| el.value().attr(a))
                     .map(normalize)
                     .find(|l| !l.is_empty());
+                let href = el.value().attr("href").map(|h| {
+                    // An address hidden by an obfuscation service is the `mailto:` it stands for.
+                    email::protected_href(h)
+                        .or_else(|| {
+                            email::is_protection_href(h)
+                                .then(|| el.value().attr("data-cfemail"))
+                                .flatten()
+                                .and_then(email::decode_hex)
+                                .map(|a| format!("mailto:{a}"))
+                        })
+                        .unwrap_or_else(|| h.to_string())
+                });
                 self.link = Some(OpenLink {
                     node: el.id(),
-                    href: el.value().attr("href").map(str::to_string),
+                    href,
                     text: String::new(),
                     label,
                     has_icon: false,
@@ -397,7 +467,10 @@ impl<'a> Walker<'a> {
             .as_deref()
             .filter(|h| !h.is_empty())
             .and_then(|h| self.page_url.join(h).ok())
-            .map(String::from);
+            .map(|u| match u.scheme() {
+                "http" | "https" => tracking::strip_tracking(u.as_str()).into_owned(),
+                _ => String::from(u),
+            });
         let trailing = link.text.ends_with(' ') && !text.is_empty();
         self.current.push(Inline::Link(Link { text, href, url }));
         if trailing {
@@ -460,17 +533,17 @@ impl<'a> Walker<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Config;
 
-    fn target() -> Target {
-        let mut t = Config::builtin().unwrap().targets[1].clone();
-        t.url = Url::parse("https://example.com/privacy/").unwrap();
-        t
+    fn url() -> Url {
+        Url::parse("https://example.com/privacy/").unwrap()
+    }
+
+    fn ex(html: &str) -> Extracted {
+        extract(html, &url(), &Rules::default()).unwrap()
     }
 
     fn md(html: &str) -> String {
-        let t = target();
-        extract(html, &t.url, &t).unwrap().markdown()
+        ex(html).markdown()
     }
 
     const FILL: &str =
@@ -511,8 +584,7 @@ mod tests {
         let html = format!(
             "<main><p>Mehr erfahren Sie auf<a href=\"https://a.example/p\"></a>.</p>{FILL}</main>"
         );
-        let t = target();
-        let ex = extract(&html, &t.url, &t).unwrap();
+        let ex = ex(&html);
         let b = &ex.blocks[0];
         assert_eq!(b.text(), "Mehr erfahren Sie auf.");
         let link = b.links().next().unwrap();
@@ -531,8 +603,7 @@ mod tests {
              <a href=\"/gh\"><svg></svg></a> <a href=\"/x\"><img src=\"x.png\"></a> \
              <a href=\"/e\"></a></p>{FILL}</main>"
         );
-        let t = target();
-        let ex = extract(&html, &t.url, &t).unwrap();
+        let ex = ex(&html);
         let texts: Vec<_> = ex.blocks[0].links().map(|l| l.text.as_str()).collect();
         assert_eq!(texts, ["Twitter", ICON_TEXT, ICON_TEXT, ""]);
     }
@@ -543,24 +614,140 @@ mod tests {
         let out = md(&html);
         assert!(out.starts_with("Doc\n"), "{out}");
         assert!(!out.contains("Crumbs"));
-        let mut t = target();
-        t.select = vec!["#nope".into()];
+        let rules = Rules::new(Some(&["#nope".to_string()]), &[], &[]).unwrap();
         assert!(matches!(
-            extract(&html, &t.url, &t),
+            extract(&html, &url(), &rules),
             Err(ExtractError::NoRoot { .. })
         ));
     }
 
     #[test]
     fn nearly_empty_page_is_an_error() {
-        let t = target();
         assert!(matches!(
             extract(
                 "<html><body><div id=root></div><script>app()</script></body></html>",
-                &t.url,
-                &t
+                &url(),
+                &Rules::default()
             ),
             Err(ExtractError::NearlyEmpty { .. })
         ));
+    }
+
+    /// Cloudflare's encoding of `text` with `key`.
+    fn cf(key: u8, text: &str) -> String {
+        std::iter::once(key)
+            .chain(text.bytes().map(|b| b ^ key))
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
+    #[test]
+    fn hidden_email_addresses_read_as_the_address_whatever_the_key() {
+        let page = |key: u8| {
+            format!(
+                "<main><p>Write to <a href=\"/cdn-cgi/l/email-protection#{}\">\
+                 <span class=\"__cf_email__\" data-cfemail=\"{}\">[email&#160;protected]</span></a>.</p>\
+                 <p>Or <span class=\"__cf_email__\" data-cfemail=\"{}\">[email&#160;protected]</span> \
+                 or <a href=\"/cdn-cgi/l/email-protection\" class=\"__cf_email__\" data-cfemail=\"{}\">[email&#160;protected]</a>.</p>{FILL}</main>",
+                cf(key, "dpo@example.com"),
+                cf(key.wrapping_add(7), "dpo@example.com"),
+                cf(key ^ 0x55, "help@example.com"),
+                cf(key ^ 0x0f, "legal@example.com"),
+            )
+        };
+        let a = md(&page(0x21));
+        assert_eq!(a, md(&page(0xc4)), "a new key is not a change");
+        assert!(
+            a.starts_with(
+                "Write to [dpo@example.com](mailto:dpo@example.com).\n\n\
+             Or help@example.com or [legal@example.com](mailto:legal@example.com).\n"
+            ),
+            "{a}"
+        );
+        assert!(!a.contains("protected"), "{a}");
+        // A changed address is a change.
+        let changed = page(0x21).replace(
+            &cf(0x21, "dpo@example.com"),
+            &cf(0x21, "privacy@example.com"),
+        );
+        assert_ne!(md(&changed), a);
+    }
+
+    #[test]
+    fn link_targets_are_compared_without_tracking_parameters() {
+        let page = |q: &str| {
+            format!("<main><p>See <a href=\"/terms?lang=en&{q}\">terms</a>.</p>{FILL}</main>")
+        };
+        let a = md(&page("utm_source=mail&gclid=1"));
+        assert_eq!(a, md(&page("utm_source=feed&fbclid=2&_ga=3")));
+        assert!(
+            a.starts_with("See [terms](https://example.com/terms?lang=en)."),
+            "{a}"
+        );
+        assert_ne!(a, md(&page("lang=de")), "other parameters still count");
+    }
+
+    #[test]
+    fn page_chrome_is_left_out_but_the_documents_header_stays() {
+        let html = format!(
+            "<body><header class=site><a href=/>Home</a><p>Acme Inc. Free trial for 30 days!</p></header>\
+             <div id=onetrust-consent-sdk><p>We use cookies for many purposes, please accept them.</p></div>\
+             <div role=dialog><p>Subscribe to our newsletter</p></div>\
+             <div class=page><aside><p>Related: our security page</p></aside>\
+             <div class=doc><header><h1>Privacy policy</h1><p>Effective from 1 May 2024</p></header>\
+             {FILL}{FILL}{FILL}{FILL}</div></div>\
+             <footer><p>© 2024 Acme Inc. All rights reserved.</p></footer></body>"
+        );
+        let out = md(&html);
+        assert!(
+            out.starts_with("# Privacy policy\n\nEffective from 1 May 2024\n\nEnough text"),
+            "{out}"
+        );
+        for chrome in ["Acme", "cookies", "newsletter", "Related", "©"] {
+            assert!(!out.contains(chrome), "{chrome} leaked: {out}");
+        }
+    }
+
+    #[test]
+    fn the_document_is_found_by_its_text_when_no_container_matches() {
+        let menu = "<ul><li><a href=/a>Product</a></li><li><a href=/b>Pricing</a></li></ul>";
+        let page = |extra: &str| {
+            format!(
+                "<body><div class=top>{menu}{extra}</div><div class=content><div class=text>\
+                 <h1>Terms</h1>{FILL}{FILL}{FILL}</div></div><div class=bottom>{menu}{menu}</div></body>"
+            )
+        };
+        let a = ex(&page(""));
+        assert_eq!(a.root, "div.text (found by its text)");
+        assert!(!a.markdown().contains("Product"), "{}", a.markdown());
+        let b = ex(&page("<ul><li><a href=/c>Careers</a></li></ul>"));
+        assert_eq!(a.markdown(), b.markdown(), "menus changing is not a change");
+    }
+
+    #[test]
+    fn a_page_that_redirects_at_once_has_no_content() {
+        let stub = format!(
+            "<html><head><meta http-equiv=\"refresh\" content=\"0; url=https://example.com/en/privacy/\"></head>\
+             <body>{FILL}</body></html>"
+        );
+        assert!(matches!(
+            extract(&stub, &url(), &Rules::default()),
+            Err(ExtractError::NearlyEmpty { .. })
+        ));
+        // A slow refresh, or one of the page itself, is not a redirect.
+        for content in [
+            "600",
+            "0",
+            "300; url=/other",
+            "0; url=https://example.com/privacy/",
+        ] {
+            let page = format!(
+                "<html><head><meta http-equiv=refresh content=\"{content}\"></head><body>{FILL}</body></html>"
+            );
+            assert!(
+                extract(&page, &url(), &Rules::default()).is_ok(),
+                "{content}"
+            );
+        }
     }
 }

@@ -11,6 +11,7 @@ mod common;
 mod crash;
 mod inspect;
 mod pipeline;
+mod realworld;
 mod slack;
 mod transactions;
 mod workflow;

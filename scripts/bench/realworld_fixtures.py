@@ -1,0 +1,185 @@
+#!/usr/bin/env python3
+"""Makes the regression subset of the real snapshot pairs: tests/fixtures/realworld/.
+
+Picks a few pairs of each kind from ../shared/realworld/ota-demo-pairs.tar.xz (small pages first),
+gzips their pages (tests serve them with `Content-Encoding: gzip`), and writes pairs.json with
+the verdict each pair must get. Two pairs are derived from a real page, because the archive has
+no page whose links carry tracking parameters: the same page with different tracking parameters
+on its links (noise), and with one link's other parameter changed (real).
+
+Usage: scripts/bench/realworld_fixtures.py [--pairs FILE.tar.xz|DIR] [--out DIR]
+"""
+
+import argparse
+import gzip
+import json
+import os
+import re
+import shutil
+import tarfile
+import tempfile
+import urllib.parse
+
+# (index in pairs.json, what it covers, the verdict policy-watch must give).
+# "alert": `diff` reports a change; "quiet": it does not; "before-fails": the before page is
+# not a document (accept exits 1), so nothing can be reported.
+PICKS = [
+    (2, "e-mail addresses obfuscated per request (data-cfemail, email-protection links)", "quiet"),
+    (3, "e-mail addresses obfuscated per request", "quiet"),
+    (132, "obfuscated addresses whose hidden text holds character references", "quiet"),
+    (133, "obfuscated addresses whose hidden text holds character references", "quiet"),
+    (134, "obfuscated addresses whose hidden text holds character references", "quiet"),
+    (147, "obfuscated addresses in terms of service", "quiet"),
+    (0, "labelled real only because the obfuscation was switched off: the addresses are the same", "quiet"),
+    (164, "site menu changed outside the document; no known container: found by its text", "quiet"),
+    (168, "menu links moved to another host, footer reordered", "quiet"),
+    (170, "a footer link added", "quiet"),
+    (176, "a footer link added", "quiet"),
+    (182, "a footer link removed ('Accessibility: not compliant')", "quiet"),
+    (192, "footer links changed", "quiet"),
+    (197, "a footer link removed", "quiet"),
+    (200, "a footer link added", "quiet"),
+    (201, "footer links changed", "quiet"),
+    (203, "menu links changed", "quiet"),
+    (204, "a footer link added", "quiet"),
+    (193, "the before page is a redirect stub (meta refresh): not a document", "before-fails"),
+    (217, "main with page-level header, footer, mobile menu and consent card around it", "quiet"),
+    (218, "main with page-level header, footer, mobile menu and consent card around it", "quiet"),
+    (130, "a real edit next to obfuscated addresses", "alert"),
+    (131, "a real edit next to obfuscated addresses", "alert"),
+    (144, "a real edit of terms of service with obfuscated addresses", "alert"),
+    (183, "a real edit of a document found by its text", "alert"),
+    (208, "a real edit inside main", "alert"),
+    (209, "a real edit inside main", "alert"),
+    (229, "a real edit of terms of service inside main", "alert"),
+    (230, "a real edit of terms of service inside main", "alert"),
+]
+
+# The page the two derived pairs are made from (the after page of pair 197).
+DERIVED_FROM = 197
+
+
+def with_params(href, params):
+    """The href with `params` appended to its query."""
+    parts = urllib.parse.urlsplit(href)
+    query = parts.query + ("&" if parts.query else "") + params
+    return urllib.parse.urlunsplit(parts._replace(query=query))
+
+
+def add_to_links(page, params, only_first=None):
+    """Appends params to every absolute http(s) link, or only to the first one after `only_first`."""
+
+    def repl(m):
+        return f'href="{with_params(m.group(1), params)}"'
+
+    pattern = re.compile(r'href="(https?://[^"#]+)"')
+    if only_first is None:
+        return pattern.sub(repl, page)
+    start = page.index(only_first)
+    m = pattern.search(page, start)
+    return page[: m.start()] + repl(m) + page[m.end():]
+
+
+def main():
+    here = os.path.dirname(os.path.abspath(__file__))
+    root = os.path.normpath(os.path.join(here, "..", ".."))
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--pairs", default=os.path.join(root, "..", "shared", "realworld", "ota-demo-pairs.tar.xz"))
+    ap.add_argument("--out", default=os.path.join(root, "tests", "fixtures", "realworld"))
+    args = ap.parse_args()
+
+    tmp = tempfile.mkdtemp(prefix="pw-fixtures-")
+    try:
+        if os.path.isdir(args.pairs):
+            data = args.pairs
+        else:
+            data = tmp
+            with tarfile.open(args.pairs) as tar:
+                tar.extractall(data, filter="data") if hasattr(tarfile, "data_filter") else tar.extractall(data)
+        pairs = json.load(open(os.path.join(data, "pairs.json")))
+        pages = os.path.join(data, "pages")
+        out_pages = os.path.join(args.out, "pages")
+        shutil.rmtree(out_pages, ignore_errors=True)
+        os.makedirs(out_pages)
+
+        def store(name, text):
+            raw = text.encode("utf-8") if isinstance(text, str) else text
+            with open(os.path.join(out_pages, name + ".gz"), "wb") as fh:
+                # mtime 0: the same input gives the same bytes.
+                with gzip.GzipFile(filename="", mode="wb", fileobj=fh, mtime=0, compresslevel=9) as gz:
+                    gz.write(raw)
+
+        chosen = []
+        for index, covers, expect in PICKS:
+            p = pairs[index]
+            for f in (p["before"], p["after"]):
+                store(f, open(os.path.join(pages, f), "rb").read())
+            chosen.append(
+                {
+                    "index": index,
+                    "document": p["document"],
+                    "path": urllib.parse.urlsplit(p["url"]).path or "/",
+                    "label": p["label"],
+                    "expect": expect,
+                    "covers": covers,
+                    "before": p["before"] + ".gz",
+                    "after": p["after"] + ".gz",
+                    "snapshot_before": p["snapshot_before"],
+                    "snapshot_after": p["snapshot_after"],
+                }
+            )
+
+        src = pairs[DERIVED_FROM]
+        page = open(os.path.join(pages, src["after"]), encoding="utf-8").read()
+        stem = src["after"].removesuffix(".html")
+        variants = {
+            "tracking-a": add_to_links(page, "utm_source=newsletter&utm_medium=email&gclid=Cj0KCQ1"),
+            "tracking-b": add_to_links(page, "utm_source=feed&fbclid=IwAR2x&_ga=2.1234.5678&mc_eid=9f1"),
+            "param-changed": add_to_links(
+                add_to_links(page, "utm_source=newsletter&utm_medium=email&gclid=Cj0KCQ1"),
+                "lang=fr",
+                only_first='class="textcontent"',
+            ),
+        }
+        for name, text in variants.items():
+            store(f"{stem}--{name}.html", text)
+        common = {
+            "document": src["document"],
+            "path": urllib.parse.urlsplit(src["url"]).path,
+            "snapshot_before": src["snapshot_after"],
+            "snapshot_after": src["snapshot_after"],
+            "derived": True,
+        }
+        chosen.append(
+            dict(
+                common,
+                index=None,
+                label="noise",
+                expect="quiet",
+                covers="derived: tracking parameters on every link differ (utm_*, gclid, fbclid, _ga, mc_eid)",
+                before=f"{stem}--tracking-a.html.gz",
+                after=f"{stem}--tracking-b.html.gz",
+            )
+        )
+        chosen.append(
+            dict(
+                common,
+                index=None,
+                label="real",
+                expect="alert",
+                covers="derived: a link in the document gains another parameter (lang=fr); tracking ones alike",
+                before=f"{stem}--tracking-a.html.gz",
+                after=f"{stem}--param-changed.html.gz",
+            )
+        )
+        with open(os.path.join(args.out, "pairs.json"), "w") as fh:
+            json.dump(chosen, fh, indent=1, ensure_ascii=False)
+            fh.write("\n")
+        total = sum(os.path.getsize(os.path.join(out_pages, f)) for f in os.listdir(out_pages))
+        print(f"{len(chosen)} pairs, {len(os.listdir(out_pages))} pages, {total / 1e6:.2f} MB in {args.out}")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

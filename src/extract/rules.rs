@@ -1,0 +1,303 @@
+//! A target's extraction rules compiled once: content roots, removals and ignore patterns,
+//! with the built-in defaults, and the hash that says when stored baselines must be re-made.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+use scraper::Selector;
+use sha2::{Digest, Sha256};
+
+use super::EXTRACTOR_VERSION;
+
+/// Document containers tried in order when a target names no `select`. A match that holds only
+/// a small part of the page's text is passed over; when none fits, the container is found by
+/// its content (see `root`), and `body` is the last resort.
+pub const DEFAULT_SELECT: &[&str] = &["[data-content-ref-root]", "main", "article", "[role=main]"];
+
+/// Elements that never count as content, whatever the target says.
+pub const BUILTIN_REMOVE: &[&str] = &[
+    "script",
+    "style",
+    "noscript",
+    "template",
+    "svg",
+    "iframe",
+    "nav",
+    ".sr-only",
+    ".visually-hidden",
+    "[hidden]",
+    "[aria-hidden=true]",
+];
+
+/// Relative dates ("Last updated 1 year ago", "Zuletzt aktualisiert vor 3 Tagen") change with time,
+/// not with the policy: blocks that are only such a line are ignored.
+pub const BUILTIN_IGNORE: &[&str] = &[
+    r"(?i)^(last\s+)?(updated|modified|edited|changed)\b.{0,40}\b(\d+|an?|one|few)\s+(seconds?|minutes?|hours?|days?|weeks?|months?|years?)\s+ago\.?$",
+    r"(?i)^(last\s+)?(updated|modified|edited|changed)\s+(just now|today|yesterday)\.?$",
+    r"(?i)^(zuletzt\s+)?(aktualisiert|geändert|bearbeitet)\b.{0,40}\bvor\s+(\d+|einem|einer|eins|wenigen)\s+(sekunden?|minuten?|stunden?|tag(en)?|wochen?|monat(en)?|jahr(en)?)\.?$",
+    r"(?i)^(zuletzt\s+)?(aktualisiert|geändert|bearbeitet)\s+(gerade eben|heute|gestern)\.?$",
+];
+
+/// The built-in selectors and patterns, compiled once per process: clones of a `Regex` share
+/// its program, so 300 targets cost one compile, not 1,200.
+struct Builtin {
+    select: Vec<(String, Selector)>,
+    ignore: Vec<Regex>,
+}
+
+static BUILTIN: LazyLock<Builtin> = LazyLock::new(|| Builtin {
+    select: DEFAULT_SELECT
+        .iter()
+        .map(|s| {
+            (
+                s.to_string(),
+                Selector::parse(s).expect("built-in selector"),
+            )
+        })
+        .collect(),
+    ignore: BUILTIN_IGNORE
+        .iter()
+        .map(|p| Regex::new(p).expect("built-in ignore pattern"))
+        .collect(),
+});
+
+/// Which list of the rules a bad entry is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuleList {
+    Select,
+    Remove,
+    Ignore,
+}
+
+/// An entry of a target's rules that does not compile: which list, which entry, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleError {
+    pub list: RuleList,
+    /// Position of the entry in its list as the target wrote it.
+    pub index: usize,
+    pub message: String,
+}
+
+/// A target's extraction rules, compiled. Cheap to share; build it once per target.
+#[derive(Debug, Clone)]
+pub struct Rules {
+    /// The content roots, first match wins; `None` when the target named none (the defaults,
+    /// with the content-based search behind them).
+    select: Option<Vec<(String, Selector)>>,
+    /// The target's own removals, as written (the built-in ones always apply).
+    remove_written: Vec<String>,
+    /// Built-in and own removals as one selector list.
+    remove: Selector,
+    /// Built-in and own ignore patterns.
+    ignore: Vec<Regex>,
+    hash: String,
+}
+
+impl Default for Rules {
+    /// The rules of a target that names only its URL.
+    fn default() -> Self {
+        Rules::new(None, &[], &[]).expect("built-in rules compile")
+    }
+}
+
+impl Rules {
+    /// Compiles a target's rules. `select: None` means the target named no content root.
+    pub fn new(
+        select: Option<&[String]>,
+        remove: &[String],
+        ignore: &[String],
+    ) -> Result<Rules, RuleError> {
+        let parse = |list: RuleList, index: usize, s: &str| {
+            Selector::parse(s).map_err(|e| RuleError {
+                list,
+                index,
+                message: format!("`{s}` is not a valid CSS selector: {e}"),
+            })
+        };
+        let select = match select {
+            None => None,
+            Some(list) => Some(
+                list.iter()
+                    .enumerate()
+                    .map(|(i, s)| Ok((s.clone(), parse(RuleList::Select, i, s)?)))
+                    .collect::<Result<Vec<_>, RuleError>>()?,
+            ),
+        };
+        for (i, s) in remove.iter().enumerate() {
+            parse(RuleList::Remove, i, s)?;
+        }
+        // Each entry parses alone, so the joined list parses too.
+        let joined = BUILTIN_REMOVE
+            .iter()
+            .copied()
+            .chain(remove.iter().map(String::as_str))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let remove_selector = parse(RuleList::Remove, 0, &joined)?;
+        let mut compiled = BUILTIN.ignore.clone();
+        for (index, p) in ignore.iter().enumerate() {
+            compiled.push(Regex::new(p).map_err(|e| RuleError {
+                list: RuleList::Ignore,
+                index,
+                message: format!("`{p}` is not a valid regex: {e}"),
+            })?);
+        }
+
+        let mut h = Sha256::new();
+        h.update(EXTRACTOR_VERSION.to_le_bytes());
+        match &select {
+            None => h.update(b"select:default\0"),
+            Some(list) => {
+                for (s, _) in list {
+                    h.update(s.as_bytes());
+                    h.update([0]);
+                }
+            }
+        }
+        h.update([1]);
+        for s in remove {
+            h.update(s.as_bytes());
+            h.update([0]);
+        }
+        h.update([1]);
+        for p in ignore {
+            h.update(p.as_bytes());
+            h.update([0]);
+        }
+        let hash = format!(
+            "sha256:{}",
+            h.finalize()
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
+        );
+
+        Ok(Rules {
+            select,
+            remove_written: remove.to_vec(),
+            remove: remove_selector,
+            ignore: compiled,
+            hash,
+        })
+    }
+
+    /// True when the target named no `select`: the default containers and the content-based
+    /// search apply.
+    pub fn select_is_default(&self) -> bool {
+        self.select.is_none()
+    }
+
+    /// The content roots tried in order (the defaults when the target named none).
+    pub fn select(&self) -> impl Iterator<Item = (&str, &Selector)> {
+        self.select
+            .as_deref()
+            .unwrap_or(&BUILTIN.select)
+            .iter()
+            .map(|(s, sel)| (s.as_str(), sel))
+    }
+
+    /// The target's own removals as written (the built-in ones come on top).
+    pub fn remove_written(&self) -> &[String] {
+        &self.remove_written
+    }
+
+    /// Built-in and own removals as one selector list.
+    pub fn remove(&self) -> &Selector {
+        &self.remove
+    }
+
+    /// Built-in and own ignore patterns.
+    pub fn ignore(&self) -> &[Regex] {
+        &self.ignore
+    }
+
+    /// A hash of everything that decides how a page becomes blocks, the extractor's version
+    /// included. When it changes, the stored raw HTML is re-extracted to make a new baseline.
+    pub fn hash(&self) -> &str {
+        &self.hash
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn default_rules_try_the_known_containers() {
+        let r = Rules::default();
+        assert!(r.select_is_default());
+        let tried: Vec<_> = r.select().map(|(s, _)| s).collect();
+        assert_eq!(tried, DEFAULT_SELECT);
+        assert_eq!(r.ignore().len(), BUILTIN_IGNORE.len());
+    }
+
+    #[test]
+    fn configured_select_is_not_default_even_when_it_names_the_defaults() {
+        let r = Rules::new(Some(&strings(DEFAULT_SELECT)), &[], &[]).unwrap();
+        assert!(!r.select_is_default());
+        assert_ne!(r.hash(), Rules::default().hash());
+    }
+
+    #[test]
+    fn a_bad_entry_names_its_list_and_position() {
+        let e = Rules::new(Some(&strings(&["main", "div["])), &[], &[]).unwrap_err();
+        assert_eq!((e.list, e.index), (RuleList::Select, 1));
+        assert!(e.message.contains("div["), "{}", e.message);
+        let e = Rules::new(None, &strings(&[".ok", "##"]), &[]).unwrap_err();
+        assert_eq!((e.list, e.index), (RuleList::Remove, 1));
+        let e = Rules::new(None, &[], &strings(&["(unclosed"])).unwrap_err();
+        assert_eq!((e.list, e.index), (RuleList::Ignore, 0));
+    }
+
+    #[test]
+    fn removals_add_to_the_built_in_ones() {
+        let r = Rules::new(None, &strings(&[".promo"]), &strings(&["^Ad$"])).unwrap();
+        let doc = scraper::Html::parse_fragment("<p class=promo>x</p><script></script><p>y</p>");
+        let removed = doc
+            .root_element()
+            .descendants()
+            .filter_map(scraper::ElementRef::wrap)
+            .filter(|e| r.remove().matches(e))
+            .count();
+        assert_eq!(removed, 2);
+        assert!(r.ignore().iter().any(|re| re.is_match("Ad")));
+        assert!(r
+            .ignore()
+            .iter()
+            .any(|re| re.is_match("Last updated 2 days ago")));
+    }
+
+    #[test]
+    fn hash_follows_every_rule_and_nothing_else() {
+        let a = Rules::new(None, &strings(&[".x"]), &[]).unwrap();
+        let same = Rules::new(None, &strings(&[".x"]), &[]).unwrap();
+        assert_eq!(a.hash(), same.hash());
+        assert!(a.hash().starts_with("sha256:"));
+        for other in [
+            Rules::new(None, &[], &[]).unwrap(),
+            Rules::new(None, &strings(&[".y"]), &[]).unwrap(),
+            Rules::new(None, &strings(&[".x"]), &strings(&["a"])).unwrap(),
+            Rules::new(Some(&strings(&["main"])), &strings(&[".x"]), &[]).unwrap(),
+        ] {
+            assert_ne!(a.hash(), other.hash());
+        }
+    }
+
+    #[test]
+    fn builtin_ignore_matches_relative_dates_only() {
+        let r = Rules::default();
+        let ignored = |s: &str| r.ignore().iter().any(|re| re.is_match(s));
+        assert!(ignored("Last updated 1 year ago"));
+        assert!(ignored("Last updated 3 days ago"));
+        assert!(ignored("Zuletzt aktualisiert vor 3 Tagen"));
+        assert!(ignored("Updated yesterday"));
+        assert!(!ignored("Last updated: March 3, 2025"));
+        assert!(!ignored(
+            "We delete your data 2 years ago after the contract ends."
+        ));
+    }
+}

@@ -1,0 +1,141 @@
+//! Real pages from Open Terms Archive (tests/fixtures/realworld/, ODC-BY 1.0): each pair of
+//! consecutive snapshots, replayed through the binary with only the URL configured, gets the
+//! verdict it must get: `accept` the before page, then `diff` the after page (exit 1: a change
+//! is reported, 0: none). Only the command line is used, never library internals.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use serde_json::Value;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/realworld")
+}
+
+/// A stored page, served gzipped as it is stored: the client decodes it as a browser would.
+fn page(name: &str) -> ResponseTemplate {
+    let p = fixtures().join("pages").join(name);
+    let body = std::fs::read(&p).unwrap_or_else(|e| panic!("fixture {}: {e}", p.display()));
+    ResponseTemplate::new(200)
+        .insert_header("content-type", "text/html; charset=utf-8")
+        .insert_header("content-encoding", "gzip")
+        .set_body_bytes(body)
+}
+
+async fn serve(server: &MockServer, at: &str, name: &str) {
+    server.reset().await;
+    Mock::given(method("GET"))
+        .and(path(at))
+        .respond_with(page(name))
+        .mount(server)
+        .await;
+}
+
+struct Run {
+    code: i32,
+    output: String,
+}
+
+/// Runs the binary with `args` on the config in `dir`, off the async threads.
+async fn run(dir: &Path, args: &[&str]) -> Run {
+    let config = dir.join("policy-watch.toml");
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    tokio::task::spawn_blocking(move || {
+        let out = Command::cargo_bin("policy-watch")
+            .expect("binary")
+            .arg("--config")
+            .arg(&config)
+            .args(&args)
+            .env("NO_COLOR", "1")
+            .env("RUST_LOG", "error")
+            .env_remove("SLACK_WEBHOOK_URL")
+            .env_remove("SLACK_BOT_TOKEN")
+            .env_remove("SLACK_CHANNEL")
+            .timeout(std::time::Duration::from_secs(120))
+            .output()
+            .expect("run policy-watch");
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            output: format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        }
+    })
+    .await
+    .expect("command thread")
+}
+
+/// The verdict on one pair: "alert", "quiet", or "before-fails"; with what the binary said.
+async fn verdict(pair: &Value) -> (String, String) {
+    let at = pair["path"].as_str().expect("path");
+    let server = MockServer::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Only id, name and url: every default applies, as for a new user.
+    let config = format!(
+        "snapshot_dir = \"snapshots\"\n\n[http]\ntimeout_secs = 20\nretries = 0\n\n\
+         [[target]]\nid = \"doc\"\nname = {}\nurl = \"{}{at}\"\n",
+        pair["document"],
+        server.uri()
+    );
+    std::fs::write(dir.path().join("policy-watch.toml"), config).expect("config");
+
+    serve(&server, at, pair["before"].as_str().expect("before")).await;
+    let accepted = run(dir.path(), &["accept"]).await;
+    match accepted.code {
+        0 => {}
+        1 => return ("before-fails".into(), accepted.output),
+        c => return (format!("accept exited {c}"), accepted.output),
+    }
+    serve(&server, at, pair["after"].as_str().expect("after")).await;
+    let diffed = run(dir.path(), &["diff"]).await;
+    let v = match diffed.code {
+        0 => "quiet".to_string(),
+        1 => "alert".to_string(),
+        c => format!("diff exited {c}"),
+    };
+    (v, diffed.output)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn real_pairs_get_the_verdict_a_reader_expects() {
+    let text = std::fs::read_to_string(fixtures().join("pairs.json")).expect("pairs.json");
+    let pairs: Vec<Value> = serde_json::from_str(&text).expect("pairs.json parses");
+    assert!(
+        pairs.len() >= 20,
+        "the regression subset holds at least 20 pairs"
+    );
+    for label in ["noise", "real"] {
+        assert!(pairs.iter().any(|p| p["label"] == label), "no {label} pair");
+    }
+
+    // Two pairs at a time: each runs two processes against its own server.
+    let mut wrong = Vec::new();
+    for chunk in pairs.chunks(2) {
+        let results = futures::future::join_all(chunk.iter().map(verdict)).await;
+        for (pair, (got, output)) in chunk.iter().zip(results) {
+            let expect = pair["expect"].as_str().expect("expect");
+            if got != expect {
+                wrong.push(format!(
+                    "{} ({} → {}), {}: expected {expect}, got {got}\n  covers: {}\n{}",
+                    pair["document"].as_str().unwrap_or("?"),
+                    pair["before"].as_str().unwrap_or("?"),
+                    pair["after"].as_str().unwrap_or("?"),
+                    pair["label"].as_str().unwrap_or("?"),
+                    pair["covers"].as_str().unwrap_or("?"),
+                    output.lines().take(30).collect::<Vec<_>>().join("\n"),
+                ));
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "{} of {} pairs got the wrong verdict:\n\n{}",
+        wrong.len(),
+        pairs.len(),
+        wrong.join("\n\n")
+    );
+}
