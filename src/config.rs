@@ -70,6 +70,18 @@ pub struct Target {
     pub rules: Arc<Rules>,
     pub check_links: bool,
     pub languages: Vec<String>,
+    /// Where this target's Slack messages go, when not to the run's default destination.
+    pub slack: Option<SlackRoute>,
+}
+
+/// A target's own Slack destination.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum SlackRoute {
+    /// A channel (id or name) for the bot token (`slack_channel`).
+    Channel(String),
+    /// The name of an environment variable that holds another incoming webhook
+    /// (`slack_webhook_env`).
+    WebhookEnv(String),
 }
 
 pub(crate) fn hex(bytes: &[u8]) -> String {
@@ -122,6 +134,8 @@ struct FileTarget {
     ignore: Option<Vec<Spanned<String>>>,
     check_links: Option<bool>,
     languages: Option<Vec<Spanned<String>>>,
+    slack_channel: Option<Spanned<String>>,
+    slack_webhook_env: Option<Spanned<String>>,
 }
 
 /// The help line of a selector that does not parse.
@@ -420,6 +434,35 @@ impl Config {
                     "name the policy as people know it, e.g. \"Appcues privacy policy\"",
                 ));
             }
+            let slack = match (&t.slack_channel, &t.slack_webhook_env) {
+                (Some(_), Some(env)) => {
+                    return Err(at(
+                        env.span(),
+                        "target.slack_webhook_env",
+                        "is set together with slack_channel".into(),
+                        "name one destination: slack_channel (with SLACK_BOT_TOKEN) or slack_webhook_env",
+                    ))
+                }
+                (Some(c), None) if c.get_ref().trim().is_empty() => {
+                    return Err(at(
+                        c.span(),
+                        "target.slack_channel",
+                        "is empty".into(),
+                        "name the channel, e.g. \"#legal\" or its id \"C0123ABCD\"",
+                    ))
+                }
+                (Some(c), None) => Some(SlackRoute::Channel(c.get_ref().trim().to_string())),
+                (None, Some(env)) if !is_env_name(env.get_ref()) => {
+                    return Err(at(
+                        env.span(),
+                        "target.slack_webhook_env",
+                        format!("`{}` is not an environment variable name", env.get_ref()),
+                        "give the name of the variable that holds the webhook URL (not the URL itself), e.g. \"LEGAL_SLACK_WEBHOOK_URL\"",
+                    ))
+                }
+                (None, Some(env)) => Some(SlackRoute::WebhookEnv(env.get_ref().clone())),
+                (None, None) => None,
+            };
             targets.push(Target {
                 id,
                 name: t.name,
@@ -427,6 +470,7 @@ impl Config {
                 rules: Arc::new(rules),
                 check_links: t.check_links.unwrap_or(false),
                 languages,
+                slack,
             });
         }
 
@@ -495,6 +539,16 @@ fn syntax_help(text: &str) -> String {
             .into();
     }
     "check the TOML syntax; the keys are listed in the README's \"Configuration\" section".into()
+}
+
+/// `NAME_1`: what a shell calls a variable name (a URL pasted here would leak a secret into
+/// the config file).
+fn is_env_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_uppercase() || c == '_')
+        && chars.all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
@@ -605,5 +659,41 @@ mod tests {
         let c = parse("[[target]]\nid=\"a\"\nname=\"A\"\nurl=\"https://a.example/\"\n[[target]]\nid=\"b\"\nname=\"B\"\nurl=\"https://b.example/\"\nignore=[\"^Ad$\"]\n").unwrap();
         assert_eq!(c.targets[0].rules.hash(), Rules::default().hash());
         assert_ne!(c.targets[0].rules.hash(), c.targets[1].rules.hash());
+    }
+
+    const ONE: &str = "[[target]]\nid = \"a\"\nname = \"A\"\nurl = \"https://a.example/\"\n";
+
+    #[test]
+    fn a_target_names_one_slack_destination_by_channel_or_by_variable() {
+        let c = parse(&format!("{ONE}slack_channel = \"#legal\"\n")).unwrap();
+        assert_eq!(
+            c.targets[0].slack,
+            Some(SlackRoute::Channel("#legal".into()))
+        );
+        let c = parse(&format!("{ONE}slack_webhook_env = \"LEGAL_HOOK\"\n")).unwrap();
+        assert_eq!(
+            c.targets[0].slack,
+            Some(SlackRoute::WebhookEnv("LEGAL_HOOK".into()))
+        );
+
+        let both = format!("{ONE}slack_channel = \"#legal\"\nslack_webhook_env = \"X\"\n");
+        let err = parse(&both).unwrap_err().to_string();
+        assert!(
+            err.starts_with("test.toml:6: target.slack_webhook_env"),
+            "{err}"
+        );
+        // A webhook URL pasted where its variable's name belongs must not be taken (nor shown
+        // back beyond the file's own line).
+        let url = format!("{ONE}slack_webhook_env = \"https://hooks.slack.com/services/T/B/x\"\n");
+        let err = parse(&url).unwrap_err().to_string();
+        assert!(err.contains("not an environment variable name"), "{err}");
+    }
+
+    #[test]
+    fn a_single_bracket_target_table_gets_a_help_that_names_the_slip() {
+        let err = parse("[target]\nid = \"a\"\nname = \"A\"\nurl = \"https://a.example/\"\n[target]\nid = \"b\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("[[target]]"), "{err}");
     }
 }

@@ -5,7 +5,10 @@ pub mod slack;
 
 use chrono::{DateTime, Utc};
 
+use std::collections::HashMap;
+
 use crate::alert::ThreadProgress;
+use crate::config::{SlackRoute, Target};
 use crate::error::NotifyError;
 use crate::report::TargetReport;
 
@@ -41,19 +44,30 @@ impl RunContext {
     }
 }
 
-/// The configured way out.
+/// Where one target's alerts go.
 #[derive(Debug)]
-pub enum Notifier {
+enum Way {
     /// No Slack settings: the report on stdout is the notification.
     Stdout,
     /// Block Kit messages to Slack, by incoming webhook or bot token.
     Slack(Box<slack::SlackNotifier>),
+    /// The target names a destination that this run cannot reach (the reason).
+    Missing(String),
+}
+
+/// The configured ways out: the run's default, and the targets that name their own Slack
+/// destination (`slack_channel`, `slack_webhook_env`).
+#[derive(Debug)]
+pub struct Notifier {
+    default: Way,
+    routes: HashMap<String, Way>,
 }
 
 impl Notifier {
-    /// Slack when `SLACK_WEBHOOK_URL` or `SLACK_BOT_TOKEN` + `SLACK_CHANNEL` are set, else stdout.
-    pub fn from_env() -> Result<Self, NotifyError> {
-        Self::from_vars(|k| std::env::var(k).ok())
+    /// Slack when `SLACK_WEBHOOK_URL` or `SLACK_BOT_TOKEN` + `SLACK_CHANNEL` are set, else
+    /// stdout; plus each target's own destination.
+    pub fn from_env(targets: &[Target]) -> Result<Self, NotifyError> {
+        Self::from_vars(|k| std::env::var(k).ok(), targets)
     }
 
     /// [`from_env`](Self::from_env) with the variables looked up by `var`.
@@ -61,38 +75,77 @@ impl Notifier {
     /// Empty values count as unset (a workflow passes every secret, set or not). With a bot
     /// token the messages go to `SLACK_CHANNEL` through the Web API (`SLACK_API_URL`, for
     /// tests), with a summary per target and the diff in its thread; that wins over a webhook.
-    /// A bot token without a channel is an error.
-    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self, NotifyError> {
+    /// A bot token without a channel is an error, and so is a target's `slack_channel`
+    /// without a bot token while Slack is otherwise configured.
+    pub fn from_vars(
+        var: impl Fn(&str) -> Option<String>,
+        targets: &[Target],
+    ) -> Result<Self, NotifyError> {
         let get = |k: &str| {
             var(k)
                 .map(|v| v.trim().to_string())
                 .filter(|v| !v.is_empty())
         };
-        let notifier = match (
-            get("SLACK_BOT_TOKEN"),
-            get("SLACK_CHANNEL"),
-            get("SLACK_WEBHOOK_URL"),
-        ) {
+        let token = get("SLACK_BOT_TOKEN");
+        let api_url = get("SLACK_API_URL");
+        let default = match (&token, get("SLACK_CHANNEL"), get("SLACK_WEBHOOK_URL")) {
             (Some(token), Some(channel), webhook) => {
                 if webhook.is_some() {
                     tracing::info!("SLACK_BOT_TOKEN and SLACK_WEBHOOK_URL are both set: posting with the bot token");
                 }
-                slack::SlackNotifier::bot(&token, &channel, get("SLACK_API_URL").as_deref())?
+                Way::Slack(Box::new(slack::SlackNotifier::bot(
+                    token,
+                    &channel,
+                    api_url.as_deref(),
+                )?))
             }
             (Some(_), None, _) => {
                 return Err(NotifyError::Settings(
                     "SLACK_BOT_TOKEN is set but SLACK_CHANNEL is not\n  help: set SLACK_CHANNEL to the channel to post in (its id, C0123…, or its name) and invite the bot to it; or unset SLACK_BOT_TOKEN to use SLACK_WEBHOOK_URL".into(),
                 ))
             }
-            (None, _, Some(url)) => slack::SlackNotifier::webhook(&url)?,
-            (None, _, None) => return Ok(Notifier::Stdout),
+            (None, _, Some(url)) => Way::Slack(Box::new(slack::SlackNotifier::webhook(&url)?)),
+            (None, _, None) => Way::Stdout,
         };
-        Ok(Notifier::Slack(Box::new(notifier)))
+        let remote = !matches!(default, Way::Stdout);
+        let mut routes = HashMap::new();
+        for t in targets {
+            let way = match &t.slack {
+                None => continue,
+                Some(SlackRoute::Channel(channel)) => match &token {
+                    Some(token) => Way::Slack(Box::new(slack::SlackNotifier::bot(
+                        token,
+                        channel,
+                        api_url.as_deref(),
+                    )?)),
+                    None if remote => {
+                        return Err(NotifyError::Settings(format!(
+                            "target `{}` names slack_channel `{channel}`, which needs SLACK_BOT_TOKEN (a webhook posts only to its own channel)\n  help: set SLACK_BOT_TOKEN and SLACK_CHANNEL, or give the target slack_webhook_env instead",
+                            t.id
+                        )))
+                    }
+                    None => continue,
+                },
+                Some(SlackRoute::WebhookEnv(name)) => match get(name) {
+                    Some(url) => Way::Slack(Box::new(slack::SlackNotifier::webhook(&url)?)),
+                    None if remote => Way::Missing(format!(
+                        "{name} (the webhook named by this target's slack_webhook_env) is not set; the next run sends it again"
+                    )),
+                    None => continue,
+                },
+            };
+            routes.insert(t.id.clone(), way);
+        }
+        Ok(Notifier { default, routes })
     }
 
-    /// Whether messages leave the machine (as opposed to the printed report).
+    fn way(&self, id: &str) -> &Way {
+        self.routes.get(id).unwrap_or(&self.default)
+    }
+
+    /// Whether any message leaves the machine (as opposed to the printed report).
     pub fn is_remote(&self) -> bool {
-        !matches!(self, Notifier::Stdout)
+        !matches!(self.default, Way::Stdout) || !self.routes.is_empty()
     }
 
     /// Sends the alert about one target to Slack. The stdout notifier has nothing to send:
@@ -103,17 +156,22 @@ impl Notifier {
         ctx: &RunContext,
         resume: Option<&ThreadProgress>,
     ) -> Result<(), slack::Undelivered> {
-        match self {
-            Notifier::Stdout => Ok(()),
-            Notifier::Slack(slack) => slack.deliver(report, ctx, resume).await,
+        match self.way(&report.id) {
+            Way::Stdout => Ok(()),
+            Way::Slack(slack) => slack.deliver(report, ctx, resume).await,
+            Way::Missing(why) => Err(slack::Undelivered {
+                error: NotifyError::Settings(why.clone()),
+                progress: resume.cloned(),
+            }),
         }
     }
 
-    /// What `check --dry-run` prints instead of sending: the payloads, for a remote notifier.
+    /// What `check --dry-run` prints instead of sending: the payloads, for a remote way.
     pub fn preview(&self, report: &TargetReport, ctx: &RunContext) -> Option<String> {
-        match self {
-            Notifier::Stdout => None,
-            Notifier::Slack(slack) => Some(slack.preview(report, ctx)),
+        match self.way(&report.id) {
+            Way::Stdout => None,
+            Way::Slack(slack) => Some(slack.preview(report, ctx)),
+            Way::Missing(why) => Some(format!("{}: not sendable: {why}\n", report.id)),
         }
     }
 }

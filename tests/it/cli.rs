@@ -1,6 +1,8 @@
 //! The command line as a user meets it: config discovery, clear errors for bad config, exit codes.
 
-use crate::common::{target, Workdir};
+use wiremock::MockServer;
+
+use crate::common::{fixture, serve, target, Workdir};
 
 #[tokio::test]
 async fn targets_lists_the_built_in_default_without_a_config() {
@@ -107,6 +109,12 @@ async fn a_missing_config_file_is_named() {
     let run = w.run(&["--config", "nope.toml", "targets"]).await;
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("nope.toml"), "{}", run.stderr);
+    assert_eq!(
+        run.stderr.matches("No such file").count(),
+        1,
+        "the OS error is said once: {}",
+        run.stderr
+    );
 }
 
 #[tokio::test]
@@ -173,4 +181,128 @@ async fn without_a_config_the_built_in_targets_are_the_three_policies() {
         .map(|l| l.find("https://").expect("a URL"))
         .collect();
     assert!(columns.windows(2).all(|w| w[0] == w[1]), "{}", run.stdout);
+}
+
+#[tokio::test]
+async fn check_takes_target_ids_positionally_like_the_other_commands() {
+    let server = MockServer::start().await;
+    serve(&server, "/a", fixture("vendor/appcues.html")).await;
+    serve(&server, "/b", fixture("vendor/mixpanel.html")).await;
+    let w = Workdir::new(&format!(
+        "{}{}",
+        target("a", &format!("{}/a", server.uri()), ""),
+        target("b", &format!("{}/b", server.uri()), "")
+    ));
+    let run = w.run(&["check", "b"]).await;
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout.contains("b policy — now watching"),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("a policy"), "{}", run.stdout);
+    assert!(w.snapshots().join("b.md").exists() && !w.snapshots().join("a.md").exists());
+    // --target still works, and the two forms add up.
+    let run = w.run(&["check", "a", "--target", "b"]).await;
+    assert!(
+        run.stdout.contains("a policy — now watching"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("b policy — unchanged"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[tokio::test]
+async fn preview_shows_what_would_be_stored_and_writes_nothing() {
+    let server = MockServer::start().await;
+    serve(&server, "/p", fixture("gitbook/base.html")).await;
+    let w = Workdir::new(&target("p", &format!("{}/p", server.uri()), ""));
+    let run = w.run(&["preview", "p"]).await;
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout
+            .contains("content root `[data-content-ref-root]`"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("## Data collection when using the CrossEngage"),
+        "the Markdown itself: {}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("Empty link"),
+        "findings too: {}",
+        run.stdout
+    );
+    assert!(!w.snapshots().exists(), "preview writes nothing");
+
+    let json = w.run(&["preview", "p", "--format", "json"]).await;
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON");
+    assert_eq!(v["root"], "[data-content-ref-root]");
+    assert!(v["markdown"].as_str().unwrap().contains("Appcues"));
+    assert!(v["findings"].as_array().unwrap().len() >= 2);
+
+    let unknown = w.run(&["preview", "nope"]).await;
+    assert_eq!(unknown.code, 2);
+    assert!(
+        unknown.stderr.contains("no target has the id `nope`"),
+        "{}",
+        unknown.stderr
+    );
+}
+
+#[tokio::test]
+async fn validate_names_a_volatile_block_with_a_rule_that_would_quiet_it() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let server = MockServer::start().await;
+    serve(&server, "/steady", fixture("vendor/appcues.html")).await;
+    let calls = std::sync::Arc::new(AtomicUsize::new(0));
+    let counter = calls.clone();
+    wiremock::Mock::given(wiremock::matchers::path("/noisy"))
+        .respond_with(move |_: &wiremock::Request| {
+            let n = counter.fetch_add(1, Ordering::SeqCst);
+            crate::common::html(fixture("vendor/appcues.html").replace(
+                "</main>",
+                &format!("<p>Page generated for session {n:06} at the edge.</p></main>"),
+            ))
+        })
+        .mount(&server)
+        .await;
+    let w = Workdir::new(&format!(
+        "{}{}",
+        target("steady", &format!("{}/steady", server.uri()), ""),
+        target("noisy", &format!("{}/noisy", server.uri()), "")
+    ));
+    let sound = w.run(&["validate", "steady", "--interval", "0"]).await;
+    assert_eq!(sound.code, 0, "{sound:?}");
+    assert!(sound.stdout.contains("steady — sound"), "{}", sound.stdout);
+    assert!(
+        sound.stdout.contains("selector `main` matched"),
+        "{}",
+        sound.stdout
+    );
+
+    let noisy = w.run(&["validate", "noisy", "--interval", "0"]).await;
+    assert_eq!(noisy.code, 1, "{noisy:?}");
+    assert!(
+        noisy
+            .stdout
+            .contains("volatile: Page generated for session"),
+        "{}",
+        noisy.stdout
+    );
+    assert!(
+        noisy
+            .stdout
+            .contains(r#"suggest: ignore = ["^Page generated for session"]"#),
+        "{}",
+        noisy.stdout
+    );
+    assert!(!w.snapshots().exists(), "validate writes nothing");
 }

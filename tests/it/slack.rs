@@ -180,15 +180,13 @@ fn hostile_report() -> TargetReport {
 }
 
 fn webhook_preview(report: &TargetReport, ctx: &RunContext) -> Value {
-    let n = Notifier::Slack(Box::new(SlackNotifier::webhook(WEBHOOK).unwrap()));
-    serde_json::from_str(&n.preview(report, ctx).expect("a Slack preview")).unwrap()
+    let n = SlackNotifier::webhook(WEBHOOK).unwrap();
+    serde_json::from_str(&n.preview(report, ctx)).unwrap()
 }
 
 fn bot_preview(report: &TargetReport, ctx: &RunContext) -> Vec<Value> {
-    let n = Notifier::Slack(Box::new(
-        SlackNotifier::bot(SLACK_BOT_TOKEN, "C0TEST", None).unwrap(),
-    ));
-    serde_json::from_str(&n.preview(report, ctx).expect("a Slack preview")).unwrap()
+    let n = SlackNotifier::bot(SLACK_BOT_TOKEN, "C0TEST", None).unwrap();
+    serde_json::from_str(&n.preview(report, ctx)).unwrap()
 }
 
 /// Every text in a message keeps Slack's limits.
@@ -399,7 +397,7 @@ fn page_text_cannot_ping_link_or_format() {
 #[test]
 fn bot_token_without_channel_is_a_clear_error() {
     let vars = |k: &str| (k == "SLACK_BOT_TOKEN").then(|| SLACK_BOT_TOKEN.to_string());
-    let err = Notifier::from_vars(vars).unwrap_err();
+    let err = Notifier::from_vars(vars, &[]).unwrap_err();
     let msg = err.to_string();
     assert!(msg.contains("SLACK_CHANNEL"), "{msg}");
     assert!(!msg.contains("SECRET"), "{msg}");
@@ -408,7 +406,7 @@ fn bot_token_without_channel_is_a_clear_error() {
 #[test]
 fn empty_settings_mean_stdout() {
     let vars = |k: &str| k.starts_with("SLACK_").then(String::new);
-    assert!(!Notifier::from_vars(vars).unwrap().is_remote());
+    assert!(!Notifier::from_vars(vars, &[]).unwrap().is_remote());
 }
 
 // --- delivery, through the library ------------------------------------------------------------
@@ -718,4 +716,131 @@ async fn bot_token_posts_a_summary_and_the_diff_in_its_thread() {
     assert!(w
         .snapshot("crossengage-privacy.md")
         .contains("phone number"));
+}
+
+// --- per-target routing ---------------------------------------------------------------------
+
+/// Two targets, `legal` and `eng`, each with a first page; `legal_extra` is its routing line.
+async fn two_routed(pages: &MockServer, legal_extra: &str) -> Workdir {
+    serve(pages, "/legal", fixture("gitbook/base.html")).await;
+    serve(pages, "/eng", fixture("vendor/appcues.html")).await;
+    Workdir::new(&format!(
+        "{}{}",
+        target("legal", &format!("{}/legal", pages.uri()), legal_extra),
+        target("eng", &format!("{}/eng", pages.uri()), "")
+    ))
+}
+
+#[tokio::test]
+async fn a_target_with_its_own_webhook_posts_there_and_the_rest_to_the_default() {
+    let pages = MockServer::start().await;
+    let slack = MockServer::start().await;
+    let w = two_routed(&pages, "slack_webhook_env = \"LEGAL_SLACK_WEBHOOK_URL\"").await;
+    const LEGAL_PATH: &str = "/services/T000/B111/LEGALsecret";
+    for p in [SLACK_WEBHOOK_PATH, LEGAL_PATH] {
+        Mock::given(method("POST"))
+            .and(path(p))
+            .respond_with(slack_ok())
+            .mount(&slack)
+            .await;
+    }
+    let mut cmd = with_webhook(&w, &slack);
+    cmd.env(
+        "LEGAL_SLACK_WEBHOOK_URL",
+        format!("{}{LEGAL_PATH}", slack.uri()),
+    )
+    .arg("check");
+    let out = run(cmd).await;
+    assert_eq!(out.code, 0, "{out:?}");
+    let legal = slack_bodies(&slack, LEGAL_PATH).await;
+    let default = slack_bodies(&slack, SLACK_WEBHOOK_PATH).await;
+    assert_eq!(
+        (legal.len(), default.len()),
+        (1, 1),
+        "{legal:?} {default:?}"
+    );
+    assert!(
+        legal[0].to_string().contains("legal policy"),
+        "{}",
+        legal[0]
+    );
+    assert!(
+        default[0].to_string().contains("eng policy"),
+        "{}",
+        default[0]
+    );
+    assert!(!out.stdout.contains("LEGALsecret") && !out.stderr.contains("LEGALsecret"));
+}
+
+#[tokio::test]
+async fn a_target_whose_webhook_variable_is_unset_keeps_its_alert_for_the_next_run() {
+    let pages = MockServer::start().await;
+    let slack = MockServer::start().await;
+    let w = two_routed(&pages, "slack_webhook_env = \"LEGAL_SLACK_WEBHOOK_URL\"").await;
+    Mock::given(method("POST"))
+        .and(path(SLACK_WEBHOOK_PATH))
+        .respond_with(slack_ok())
+        .mount(&slack)
+        .await;
+    let mut cmd = with_webhook(&w, &slack);
+    cmd.env_remove("LEGAL_SLACK_WEBHOOK_URL").arg("check");
+    let out = run(cmd).await;
+    assert_eq!(out.code, 1, "an alert that could not go out: {out:?}");
+    assert!(
+        out.stdout.contains("LEGAL_SLACK_WEBHOOK_URL"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        !w.snapshots().join("legal.md").exists(),
+        "not stored undelivered"
+    );
+    assert!(w.snapshots().join("eng.md").exists());
+}
+
+#[tokio::test]
+async fn a_target_with_its_own_channel_posts_there_with_the_bot_token() {
+    let pages = MockServer::start().await;
+    let slack = MockServer::start().await;
+    let w = two_routed(&pages, "slack_channel = \"#legal\"").await;
+    Mock::given(method("POST"))
+        .and(path("/api/chat.postMessage"))
+        .respond_with(slack_posted("1764441120.000100"))
+        .mount(&slack)
+        .await;
+    let mut cmd = w.cmd();
+    cmd.env("SLACK_BOT_TOKEN", SLACK_BOT_TOKEN)
+        .env("SLACK_CHANNEL", "C0ENG")
+        .env("SLACK_API_URL", format!("{}/api", slack.uri()))
+        .arg("check");
+    let out = run(cmd).await;
+    assert_eq!(out.code, 0, "{out:?}");
+    let bodies = slack_bodies(&slack, "/api/chat.postMessage").await;
+    let to = |channel: &str| {
+        bodies
+            .iter()
+            .filter(|b| b["channel"] == channel)
+            .map(|b| b.to_string())
+            .collect::<String>()
+    };
+    assert!(to("#legal").contains("legal policy"), "{bodies:?}");
+    assert!(to("C0ENG").contains("eng policy"), "{bodies:?}");
+    assert!(!to("C0ENG").contains("legal policy"), "{bodies:?}");
+}
+
+#[tokio::test]
+async fn a_channel_route_without_a_bot_token_is_a_settings_error() {
+    let pages = MockServer::start().await;
+    let slack = MockServer::start().await;
+    let w = two_routed(&pages, "slack_channel = \"#legal\"").await;
+    let mut cmd = with_webhook(&w, &slack);
+    cmd.arg("check");
+    let out = run(cmd).await;
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stderr.contains("slack_channel") && out.stderr.contains("SLACK_BOT_TOKEN"),
+        "{}",
+        out.stderr
+    );
+    assert!(slack_bodies(&slack, SLACK_WEBHOOK_PATH).await.is_empty());
 }
