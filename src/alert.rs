@@ -127,7 +127,7 @@ pub enum Content<'a> {
     /// No snapshot yet: this is the baseline.
     First { hash: &'a str },
     /// The same as stored (a moved final URL alone counts as the same content).
-    Same { hash: &'a str, since: DateTime<Utc> },
+    Same,
     /// Different from the stored snapshot (`was`, stored `since`).
     Changed {
         hash: &'a str,
@@ -255,7 +255,7 @@ fn versions(after: &mut TargetState, content: Content<'_>, now: DateTime<Utc>) -
             }
         }
         // Unchanged content writes nothing new: versions are remembered when they change.
-        Content::Same { .. } => Verdict::Quiet,
+        Content::Same => Verdict::Quiet,
         Content::Changed { hash, was, since } => {
             // A state from before versions were remembered still knows the stored one.
             remember(after, was, since);
@@ -407,10 +407,7 @@ mod tests {
                 Some(h) => Seen::Fetched {
                     content: match &stored {
                         None => Content::First { hash: h },
-                        Some((was, since)) if was == h => Content::Same {
-                            hash: h,
-                            since: *since,
-                        },
+                        Some((was, _)) if was == h => Content::Same,
                         Some((was, since)) => Content::Changed {
                             hash: h,
                             was,

@@ -31,8 +31,6 @@ pub struct Page {
     /// Where the redirects ended.
     pub final_url: Url,
     pub html: String,
-    /// The encoding the body was decoded with.
-    pub encoding: &'static str,
     pub validators: Validators,
 }
 
@@ -261,10 +259,10 @@ impl Fetcher {
             ));
         }
         let (html, encoding) = decode(&body, content_type.as_deref());
+        tracing::debug!(%url, encoding = encoding.name(), bytes = body.len(), "fetched");
         Ok(Fetched::Page(Page {
             final_url,
             html,
-            encoding: encoding.name(),
             validators,
         }))
     }

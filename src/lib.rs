@@ -1,24 +1,25 @@
 //! policy-watch keeps watch over privacy policies.
 //!
 //! The pipeline, one module a stage:
-//! [`config`] → [`fetch`] → [`extract`] → compare with [`snapshot`] ([`diff`]) → [`report`] →
-//! [`notify`], with [`inspect`] looking at links and languages on the side. [`observe`] runs
-//! the stages up to the comparison for one target, [`alert`] decides what to announce, and
-//! [`commands`] turns each command into a sequence of per-target transactions.
+//! [`config`] → `fetch` → [`extract`] → compare with `snapshot` ([`diff`]) → [`report`] →
+//! [`notify`], with [`inspect`] looking at links and languages on the side. `observe` runs
+//! the stages up to the comparison for one target, `alert` decides what to announce, and
+//! [`commands`] turns each command into a sequence of per-target transactions. The crate-private
+//! modules are drawn in `docs/ARCHITECTURE.md`.
 
-pub mod alert;
+pub(crate) mod alert;
 pub mod commands;
 pub mod config;
 pub mod diff;
 pub mod error;
 pub mod extract;
-pub mod fetch;
+pub(crate) mod fetch;
 pub mod inspect;
 pub mod notify;
-pub mod observe;
+pub(crate) mod observe;
 pub mod report;
-pub mod retry;
-pub mod snapshot;
+pub(crate) mod retry;
+pub(crate) mod snapshot;
 
 pub use commands::{run, Command, ExitCode, Invocation};
 pub use config::{Config, Target};

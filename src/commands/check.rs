@@ -86,10 +86,7 @@ pub(super) async fn run(
                             since: *since,
                         }
                     }
-                    Some((_, since)) => Content::Same {
-                        hash,
-                        since: *since,
-                    },
+                    Some(_) => Content::Same,
                 },
                 findings: findings.as_deref(),
             },
