@@ -158,7 +158,7 @@ const MAX_BACKOFF_MS: u64 = 60_000;
 pub const KNOWN_LANGUAGES: &[&str] = &["en", "de"];
 
 impl Config {
-    /// Config as DESIGN.md orders it: `--config PATH`; else `policy-watch.toml` in the
+    /// Config as the README orders it: `--config PATH`; else `policy-watch.toml` in the
     /// current directory if it exists; else the built-in default.
     pub fn discover(explicit: Option<&Path>) -> Result<Config, ConfigError> {
         if let Some(path) = explicit {

@@ -118,7 +118,7 @@ impl Limiter {
     }
 }
 
-/// Fetches pages as DESIGN.md's `fetch` stage says.
+/// Fetches pages: timeouts, retries, redirects, a size cap, charset decoding.
 pub struct Fetcher {
     client: Client,
     settings: HttpSettings,

@@ -1,4 +1,4 @@
-//! The commands of DESIGN.md, one file each, and what they share: the run's settings, store,
+//! The commands of the command line, one file each, and what they share: the run's settings, store,
 //! observer and link checker, the printer for stdout, and the exit codes.
 
 mod accept;
@@ -56,7 +56,7 @@ pub struct Invocation {
     pub command: Command,
 }
 
-/// The exit codes of DESIGN.md.
+/// The exit codes (the README lists them per command).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExitCode {
     /// Everything done (check, accept), no change (diff), no open problem (links), sound

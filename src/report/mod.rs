@@ -164,8 +164,8 @@ impl TargetReport {
                 parts.push("moved")
             }
             Status::Changed => parts.push("changed"),
-            Status::Failed if self.unreachable_alert => parts.push("unreachable"),
             Status::Failed if self.damaged => parts.push("snapshot damaged"),
+            Status::Failed if self.unreachable_alert => parts.push("unreachable"),
             Status::Failed => parts.push("fetch failed"),
             Status::NoSnapshot => parts.push("no snapshot yet"),
             Status::Unchanged => {}
