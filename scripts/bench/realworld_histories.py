@@ -17,8 +17,12 @@ first seen … again"), `now watching`, `fetch failed`/`unreachable` are not. Fi
 (`new findings`, `findings resolved`) are counted apart, as they are not content alerts.
 
 Printed: per document and overall, alerts on noise steps, alerts on real steps, real steps caught,
-and the alerts a reviewer reads per real change caught. `--out DIR` writes the stdout of every
-wrong step (alerted noise, missed real) to read. Only the Python standard library is used.
+and the alerts a reviewer reads per real change caught; quiet flips, failed fetches and
+findings-only notices apart. `--out DIR` writes the stdout of every wrong step (alerted noise,
+missed real) and of every failed one, to read. Only the Python standard library is used.
+
+Usage: scripts/bench/realworld --histories [--archive FILE.tar.xz|DIR] [--jobs 2] [--only TEXT]
+                                           [--out DIR] [--json FILE] [--bin PATH]
 """
 
 import argparse
@@ -135,7 +139,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--bin", default=os.path.join(root, "target", "release", "policy-watch"))
     ap.add_argument(
-        "--histories",
+        "--archive",
         default=os.path.join(root, "..", "shared", "realworld", "ota-demo-histories.tar.xz"),
         help="the histories archive (.tar.xz) or an unpacked folder holding sequences.json and pages/",
     )
@@ -152,11 +156,11 @@ def main():
 
     tmp = tempfile.mkdtemp(prefix="pw-histories-")
     try:
-        if os.path.isdir(args.histories):
-            data = args.histories
+        if os.path.isdir(args.archive):
+            data = args.archive
         else:
             data = os.path.join(tmp, "data")
-            with tarfile.open(args.histories) as tar:
+            with tarfile.open(args.archive) as tar:
                 tar.extractall(data, filter="data") if hasattr(tarfile, "data_filter") else tar.extractall(data)
         with open(os.path.join(data, "sequences.json")) as fh:
             docs = json.load(fh)
@@ -180,6 +184,7 @@ def report(results, elapsed, args):
     tot = collections.Counter()
     rows = []
     wrong = []
+    failed = []
     for doc, steps in results.items():
         c = collections.Counter()
         for s in steps:
@@ -196,6 +201,11 @@ def report(results, elapsed, args):
                 wrong.append((doc, s, "baseline " + s["verdict"]))
             if s["verdict"] in ("error", "unknown"):
                 wrong.append((doc, s, s["verdict"]))
+            if s["verdict"] == "failed":
+                failed.append((doc, s))
+            parts = [p.strip() for p in (s["headline"] or "").split(",")]
+            if "unreachable" in parts:
+                c["unreachable"] += 1
         tot.update(c)
         rows.append((doc, c))
 
@@ -222,7 +232,8 @@ def report(results, elapsed, args):
         f"alerts read per real change caught: {per_real(tot)}"
     )
     print(
-        f"quiet flips to a remembered version {tot['v_quiet-flip']}, failed fetches {tot['v_failed']}, "
+        f"quiet flips to a remembered version {tot['v_quiet-flip']}, failed fetches {tot['v_failed']} "
+        f"(of which announced as unreachable: {tot['unreachable']}), "
         f"findings-only notices {tot['v_findings']}, errors {tot['v_error'] + tot['v_unknown']}; "
         f"{len(results)} documents in {elapsed:.1f} s"
     )
@@ -231,9 +242,14 @@ def report(results, elapsed, args):
         print("wrong steps:")
         for doc, s, what in wrong:
             print(f"  {doc:44} step {s['step']:2} {what:12} {s['label']:8} {s['page']}  [{s['headline']}]")
+    if failed:
+        print()
+        print("steps whose page failed (never an alert; an `unreachable` notice once the failures persist):")
+        for doc, s in failed:
+            print(f"  {doc:44} step {s['step']:2} {s['label']:8} {s['page']}  [{s['headline']}]")
     if args.out:
         os.makedirs(args.out, exist_ok=True)
-        for doc, s, what in wrong:
+        for doc, s, what in wrong + [(doc, s, "failed") for doc, s in failed]:
             safe = "".join(ch if ch.isalnum() else "_" for ch in doc)
             with open(os.path.join(args.out, f"{safe}__step{s['step']:02d}.txt"), "w") as fh:
                 fh.write(f"{s['label']} {what} {doc} step {s['step']} {s['page']} exit {s['exit']}\n\n")
