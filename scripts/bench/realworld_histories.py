@@ -37,6 +37,7 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+sys.dont_write_bytecode = True  # no __pycache__ left in the repo by the import below
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from realworld import Site, doc_path  # noqa: E402 (the pairs harness's loopback server)
 
