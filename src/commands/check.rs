@@ -156,10 +156,10 @@ pub(super) async fn run(
         }
         .await;
         if let Err(e) = stored {
-            tracing::error!(target = %id, error = %e, "storing failed: no further alerts in this run");
-            let text = format!("could not store what was announced for {id}: {e}");
-            out.print(&format!("policy-watch: {text}\n"))
-                .map_err(print_failed)?;
+            // On stderr: stdout holds the report, which may be one JSON document.
+            eprintln!(
+                "policy-watch: could not store what was announced for {id}: {e}\n  the next run announces it again; no further alerts are sent in this run"
+            );
             store_broken = Some(e);
         }
     }

@@ -133,7 +133,7 @@ async fn a_store_failure_after_delivery_stops_further_alerts_but_prints_every_re
     // a is delivered and stored; b is delivered, then its store fails.
     assert!(w.snapshots().join("a.json").is_file());
     assert!(!w.snapshots().join("b.json").exists());
-    assert!(run.stdout.contains("could not store"), "{}", run.stdout);
+    assert!(run.stderr.contains("could not store"), "{}", run.stderr);
     // c is still reported, but marked as not sent and not stored.
     let c = run.stdout.split("c policy").nth(1).expect("c reported");
     assert!(c.contains("not sent"), "{}", run.stdout);
@@ -541,4 +541,41 @@ fn walk(dir: &std::path::Path) -> Vec<String> {
         }
     }
     out
+}
+
+#[tokio::test]
+async fn a_report_streamed_target_by_target_is_still_one_json_document() {
+    let server = MockServer::start().await;
+    serve(&server, "/a", page("e-mail", "")).await;
+    Mock::given(method("GET"))
+        .and(path("/b"))
+        .respond_with(ResponseTemplate::new(500))
+        .mount(&server)
+        .await;
+    serve(&server, "/c", page("name", "")).await;
+    let w = three(&server);
+    let run = w.run(&["check", "--format", "json"]).await;
+    assert_eq!(run.code, 1, "{run:?}");
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).expect("one JSON document");
+    let statuses: Vec<&str> = report["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["watching", "failed", "watching"]);
+    assert_eq!(report["command"], "check");
+
+    let md = w.run(&["check", "--format", "markdown"]).await;
+    assert!(
+        md.stdout.starts_with("## policy-watch check"),
+        "{}",
+        md.stdout
+    );
+    assert!(
+        md.stdout
+            .contains("| Target | Status | Changes | Findings |"),
+        "the summary table closes the report: {}",
+        md.stdout
+    );
 }
