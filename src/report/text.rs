@@ -125,15 +125,34 @@ fn target(out: &mut String, t: &TargetReport, st: &Styles, list_open: bool) {
             }
             Change::Changed { spans } => {
                 let mut line = String::new();
-                for s in with_context(spans, CONTEXT_WORDS) {
-                    match s.op {
-                        SpanOp::Equal => line.push_str(&s.text),
-                        SpanOp::Removed => {
-                            line.push_str(&st.paint(st.removed, &format!("[-{}-]", s.text.trim())))
+                let spans = with_context(spans, CONTEXT_WORDS);
+                for (i, s) in spans.iter().enumerate() {
+                    let marked = match s.op {
+                        SpanOp::Equal => {
+                            line.push_str(&s.text);
+                            continue;
                         }
-                        SpanOp::Added => {
-                            line.push_str(&st.paint(st.added, &format!("{{+{}+}}", s.text.trim())))
-                        }
+                        SpanOp::Removed => st.paint(st.removed, &format!("[-{}-]", s.text.trim())),
+                        SpanOp::Added => st.paint(st.added, &format!("{{+{}+}}", s.text.trim())),
+                    };
+                    // The space a marked run had at its edge stays, outside the markers, where
+                    // it separates it from unchanged words.
+                    if s.text.starts_with(char::is_whitespace)
+                        && !line.is_empty()
+                        && !line.ends_with(char::is_whitespace)
+                        && i > 0
+                        && spans[i - 1].op == SpanOp::Equal
+                    {
+                        line.push(' ');
+                    }
+                    line.push_str(&marked);
+                    let next = spans.get(i + 1);
+                    if s.text.ends_with(char::is_whitespace)
+                        && next.is_some_and(|n| {
+                            n.op == SpanOp::Equal && !n.text.starts_with(char::is_whitespace)
+                        })
+                    {
+                        line.push(' ');
                     }
                 }
                 let _ = writeln!(out, "  ~ {line}");
@@ -228,7 +247,9 @@ pub(super) fn link_line(l: &crate::diff::LinkChange) -> String {
     };
     match (&l.from, &l.to) {
         (Some(from), Some(to)) => format!("link {text} now points to {to} (was {from})"),
+        (None, Some(to)) if l.text.trim() == to => format!("link added: {to}"),
         (None, Some(to)) => format!("link added: {text} → {to}"),
+        (Some(from), None) if l.text.trim() == from => format!("link removed: {from}"),
         (Some(from), None) => format!("link removed: {text} → {from}"),
         (None, None) => format!("link {text}"),
     }
