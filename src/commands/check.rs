@@ -61,6 +61,10 @@ pub(super) async fn run(
 
     let (mut any_failed, mut any_undelivered) = (false, false);
     let mut store_broken: Option<StoreError> = None;
+    // Whether `state.json` holds `state` as it is in memory: true after a save until a target's
+    // state changes. The whole file is serialised per save, so saving only when something
+    // changed keeps an unchanged run from writing (and reading) it once per target.
+    let mut state_saved = false;
     let mut previews = 0;
     while let Some(Done {
         mut report,
@@ -151,8 +155,18 @@ pub(super) async fn run(
             if let Some(p) = pending {
                 save(&runner, p).await?;
             }
+            let same = match state.targets.get(&id) {
+                Some(kept) => *kept == next && next != TargetState::default(),
+                None => next == TargetState::default(),
+            };
+            if same && state_saved {
+                return Ok(false);
+            }
             state.set(&id, next);
-            runner.store.save_state(&state)
+            state_saved = false;
+            let written = runner.store.save_state(&state)?;
+            state_saved = true;
+            Ok(written)
         }
         .await;
         if let Err(e) = stored {
