@@ -147,16 +147,16 @@ static CONSENT_KEYS: LazyLock<ConsentKeys> = LazyLock::new(|| {
 /// matches selectors) runs on few elements.
 pub fn may_be_chrome(el: &ElementRef<'_>) -> bool {
     let v = el.value();
-    if matches!(v.name(), "header" | "footer" | "aside" | "dialog")
-        || v.attr("role").is_some()
-        || v.attr("aria-modal").is_some()
-    {
+    if matches!(v.name(), "header" | "footer" | "aside" | "dialog") {
         return true;
     }
     let keys = &*CONSENT_KEYS;
-    v.id().is_some_and(|id| keys.ids.contains(&id))
+    // One pass over the attributes (`Element::attr` would intern each name asked for).
+    v.attrs.iter().any(|(q, _)| {
+        let name: &str = &q.local;
+        q.ns.is_empty() && (name == "role" || name == "aria-modal" || keys.attrs.contains(&name))
+    }) || v.id().is_some_and(|id| keys.ids.contains(&id))
         || v.classes().any(|c| keys.classes.contains(&c))
-        || keys.attrs.iter().any(|a| v.attr(a).is_some())
 }
 
 #[cfg(test)]

@@ -18,12 +18,40 @@ fn is_space(c: char) -> bool {
 /// Normalises a run of text: NFC, invisibles removed, whitespace runs folded to one space.
 /// Leading and trailing space is kept (as one space) so that runs can be joined; see [`join`].
 pub fn fold(raw: &str) -> String {
+    // ASCII text is NFC and has no invisibles: only its spaces fold.
+    if raw.is_ascii() {
+        return fold_ascii(raw);
+    }
     // Almost all text is already NFC; composing it anyway costs as much as parsing the page.
     if is_nfc_quick(raw.chars()) == IsNormalized::Yes {
         fold_nfc(raw)
     } else {
         fold_chars(raw.nfc(), raw.len())
     }
+}
+
+/// [`fold`] for ASCII text: each run of whitespace becomes one space; the rest is copied whole.
+fn fold_ascii(raw: &str) -> String {
+    // `char::is_whitespace` on ASCII: tab, line feed, vertical tab, form feed, return, space.
+    let is_space = |b: u8| matches!(b, b'\t' | b'\n' | b'\x0B' | b'\x0C' | b'\r' | b' ');
+    let bytes = raw.as_bytes();
+    let mut out = String::with_capacity(raw.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let start = i;
+        if is_space(bytes[i]) {
+            while i < bytes.len() && is_space(bytes[i]) {
+                i += 1;
+            }
+            out.push(' ');
+        } else {
+            while i < bytes.len() && !is_space(bytes[i]) {
+                i += 1;
+            }
+            out.push_str(&raw[start..i]);
+        }
+    }
+    out
 }
 
 /// [`fold`] for text already in NFC: copies runs of ordinary characters whole.
@@ -118,6 +146,22 @@ mod tests {
             "ab\u{AD}cd  ",
         ] {
             assert_eq!(fold_nfc(raw), fold_chars(raw.chars(), raw.len()), "{raw:?}");
+        }
+        for raw in [
+            "",
+            " ",
+            "x",
+            "  a \t\n b\x0B\x0Cc\r ",
+            "\n\nword",
+            "word\n\n",
+            "a  b   c",
+        ] {
+            assert_eq!(
+                fold_ascii(raw),
+                fold_chars(raw.chars(), raw.len()),
+                "{raw:?}"
+            );
+            assert_eq!(fold(raw), fold_nfc(raw), "{raw:?}");
         }
     }
 

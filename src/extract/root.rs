@@ -151,7 +151,7 @@ impl Weights {
                             let el = ElementRef::wrap(node).expect("element node");
                             let skip = node.id() != body.id()
                                 && (e.name() == "a"
-                                    || rules.remove().matches(&el)
+                                    || rules.removes(&el)
                                     || super::hidden_by_style(&el)
                                     || (chrome::may_be_chrome(&el) && chrome::is_chrome(&el)));
                             if skip {

@@ -4,7 +4,8 @@
 use std::sync::{Arc, LazyLock};
 
 use regex::Regex;
-use scraper::Selector;
+use scraper::node::Element;
+use scraper::{ElementRef, Selector};
 use sha2::{Digest, Sha256};
 
 use super::EXTRACTOR_VERSION;
@@ -208,6 +209,15 @@ impl Rules {
         &self.remove
     }
 
+    /// Whether `el` is removed: matches [`remove`](Self::remove). Without removals of the
+    /// target's own, elements that cannot match a built-in one are told at once.
+    pub fn removes(&self, el: &ElementRef<'_>) -> bool {
+        if self.remove_written.is_empty() && !may_match_builtin_remove(el.value()) {
+            return false;
+        }
+        self.remove.matches(el)
+    }
+
     /// Built-in and own ignore patterns.
     pub fn ignore(&self) -> &[Arc<Regex>] {
         &self.ignore
@@ -218,6 +228,29 @@ impl Rules {
     pub fn hash(&self) -> &str {
         &self.hash
     }
+}
+
+/// False only for elements that no selector of [`BUILTIN_REMOVE`] can match: not one of its
+/// tags, no `hidden` or `aria-hidden` attribute, no class that holds `sr-only` or
+/// `visually-hidden`. Compared without regard to case, so that it holds whatever the
+/// document's mode and namespace.
+fn may_match_builtin_remove(e: &Element) -> bool {
+    const TAGS: &[&str] = &[
+        "script", "style", "noscript", "template", "svg", "iframe", "nav",
+    ];
+    let name: &str = &e.name.local;
+    if TAGS.iter().any(|t| name.eq_ignore_ascii_case(t)) {
+        return true;
+    }
+    e.attrs.iter().any(|(q, value)| {
+        let attr: &str = &q.local;
+        attr.eq_ignore_ascii_case("hidden")
+            || attr.eq_ignore_ascii_case("aria-hidden")
+            || (attr.eq_ignore_ascii_case("class") && {
+                let v = value.to_ascii_lowercase();
+                v.contains("sr-only") || v.contains("visually-hidden")
+            })
+    })
 }
 
 #[cfg(test)]
@@ -271,6 +304,35 @@ mod tests {
             .ignore()
             .iter()
             .any(|re| re.is_match("Last updated 2 days ago")));
+    }
+
+    #[test]
+    fn the_quick_test_never_passes_over_a_built_in_removal() {
+        let html = "<!-- quirks mode: classes compare without case --><p class=SR-Only>a</p>\
+            <div class='x visually-hidden'>b</div><span HIDDEN>c</span><i aria-hidden=true>d</i>\
+            <i aria-hidden=false>e</i><NAV>f</NAV><svg><foreignObject><p>g</p></foreignObject></svg>\
+            <Script>h</Script><iframe></iframe><template><p>i</p></template><p class=sr>j</p>\
+            <div>k</div><noscript>l</noscript><style>m</style>";
+        let r = Rules::default();
+        for doc in [
+            scraper::Html::parse_document(html),
+            scraper::Html::parse_document(&format!("<!DOCTYPE html>{html}")),
+        ] {
+            let mut matched = 0;
+            for e in doc
+                .root_element()
+                .descendants()
+                .filter_map(ElementRef::wrap)
+            {
+                let full = r.remove().matches(&e);
+                assert_eq!(r.removes(&e), full, "{:?}", e.value());
+                if full {
+                    assert!(may_match_builtin_remove(e.value()), "{:?}", e.value());
+                    matched += 1;
+                }
+            }
+            assert!(matched >= 10, "{matched}");
+        }
     }
 
     #[test]
