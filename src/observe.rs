@@ -2,6 +2,7 @@
 //! stored snapshot and, when it differs, fetch it again to confirm what changed. Reads the
 //! store; never writes it.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -127,9 +128,10 @@ impl Observer {
             }
             _ => None,
         };
-        let baseline: Option<String> = match (stored, &restored) {
-            (Some(_), Some(r)) if rules_changed => Some(r.markdown()),
-            (Some(s), _) => Some(s.markdown.clone()),
+        // Borrowed from the snapshot unless re-made: an unchanged page copies nothing.
+        let baseline: Option<Cow<'_, str>> = match (stored, &restored) {
+            (Some(_), Some(r)) if rules_changed => Some(Cow::Owned(r.markdown())),
+            (Some(s), _) => Some(Cow::Borrowed(s.markdown.as_str())),
             (None, _) => None,
         };
 
@@ -164,7 +166,11 @@ impl Observer {
         let (Some(stored), Some(baseline)) = (stored, baseline) else {
             return Ok(current);
         };
-        let changes = diff::diff(&baseline, &current.markdown);
+        let changes = if *baseline == current.markdown {
+            Vec::new()
+        } else {
+            diff::diff(&baseline, &current.markdown)
+        };
         let moved = stored.meta.final_url != current.final_url.as_str();
         if changes.is_empty() && !moved {
             return Ok(current);
@@ -216,7 +222,7 @@ impl Observer {
         current.changes = confirmed;
         if current.changes.is_empty() && current.moved_from.is_none() {
             // Nothing confirmed: the snapshot stays as it is, and so does its content.
-            current.markdown = baseline.clone();
+            current.markdown = baseline.into_owned();
             current.html = None;
         }
         Ok(current)
