@@ -4,8 +4,8 @@
 //! snapshot, then its alert state. A change is never stored before it is delivered, so a run
 //! killed at any moment loses no alert and repeats at most the ones in flight.
 
-use chrono::Utc;
 use futures::StreamExt;
+use jiff::Timestamp;
 
 use super::{print_failed, ExitCode, Printer, Runner};
 use crate::alert::{self, Content, Seen, TargetState, Verdict};
@@ -17,7 +17,7 @@ use crate::report::{Format, Status, Stream, TargetReport};
 use crate::snapshot::content_hash;
 
 /// A stored snapshot's content hash and when it last changed.
-type Stored = (String, chrono::DateTime<Utc>);
+type Stored = (String, Timestamp);
 
 /// One target observed, compared and inspected: what it has to say and what to store.
 struct Done {
@@ -37,7 +37,7 @@ pub(super) async fn run(
 ) -> Result<ExitCode, Error> {
     let targets = runner.select(ids)?;
     let notifier = Notifier::from_env(&targets)?;
-    let ctx = RunContext::from_env(Utc::now());
+    let ctx = RunContext::from_env(Timestamp::now());
     // One run at a time, and a folder that takes files, before anything is delivered.
     let _lock = if dry_run {
         None
@@ -198,8 +198,8 @@ pub(super) async fn run(
 async fn observe(
     runner: &Runner,
     target: crate::config::Target,
-    watched: &[url::Url],
-    now: chrono::DateTime<Utc>,
+    watched: &crate::inspect::Watched,
+    now: Timestamp,
 ) -> Done {
     let mode = Mode {
         confirm: true,

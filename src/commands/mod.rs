@@ -17,7 +17,7 @@ use url::Url;
 
 use crate::config::{Config, Target};
 use crate::error::Error;
-use crate::inspect::{self, Finding, LinkChecker};
+use crate::inspect::{self, Finding, LinkChecker, Watched};
 use crate::observe::{Observation, Observer};
 use crate::report::Format;
 use crate::snapshot::Store;
@@ -118,31 +118,27 @@ impl Runner {
 
     /// Every configured target counts as watched: under its configured URL and where it
     /// landed when last stored.
-    fn watched_urls(&self) -> Vec<Url> {
-        let stored = self.config.targets.iter().filter_map(|t| {
-            let meta = self.store.load_meta(&t.id)?;
-            Url::parse(&meta.final_url).ok()
-        });
-        self.config
+    fn watched_urls(&self) -> Watched {
+        let stored: Vec<Url> = self
+            .config
             .targets
             .iter()
-            .map(|t| t.url.clone())
-            .chain(stored)
-            .collect()
+            .filter_map(|t| Url::parse(&self.store.load_meta(&t.id)?.final_url).ok())
+            .collect();
+        Watched::new(self.config.targets.iter().map(|t| &t.url).chain(&stored))
     }
 
     /// Findings for one observation whose content was extracted (`None` otherwise, so that
-    /// the remembered findings stay as they are).
-    async fn inspect(&self, obs: &Observation, watched: &[Url]) -> Option<Vec<Finding>> {
+    /// the remembered findings stay as they are). The page itself needs no place among the
+    /// watched: links to its own site are never reported as unwatched.
+    async fn inspect(&self, obs: &Observation, watched: &Watched) -> Option<Vec<Finding>> {
         let cur = obs.result.as_ref().ok()?;
-        let mut watched = watched.to_vec();
-        watched.push(cur.final_url.clone());
         Some(
             inspect::inspect(
                 &obs.target,
                 &cur.final_url,
                 &cur.extracted,
-                &watched,
+                watched,
                 &self.links,
             )
             .await,

@@ -12,7 +12,7 @@ use reqwest::{Client, Method};
 use tokio::sync::OnceCell;
 use url::Url;
 
-use super::{anchors, normalize_url, watched_set, without_fragment, Finding, FindingKind, Page};
+use super::{anchors, normalize_url, without_fragment, Finding, FindingKind, Page, Watched};
 use crate::config::LinkSettings;
 use crate::error::{Error, FetchError};
 use crate::fetch::{self, Limiter, MAX_REDIRECTS};
@@ -309,7 +309,7 @@ impl LinkChecker {
 /// `mailto:`/`tel:` links, HTTP links that are broken, unreachable, blocked or permanently
 /// redirected, and linked policies that are not watched. Links with an unusable href are the
 /// empty-link check's to report; links matching `[links] exclude` are left out.
-pub async fn findings(page: &Page<'_>, checker: &LinkChecker, watched: &[Url]) -> Vec<Finding> {
+pub async fn findings(page: &Page<'_>, checker: &LinkChecker, watched: &Watched) -> Vec<Finding> {
     let target = &page.target.id;
     let mut out = Vec::new();
     let mut reported = HashSet::new();
@@ -471,10 +471,9 @@ pub async fn findings(page: &Page<'_>, checker: &LinkChecker, watched: &[Url]) -
 fn unwatched(
     page: &Page<'_>,
     checker: &LinkChecker,
-    watched: &[Url],
+    watched: &Watched,
     lands_on: &HashMap<String, String>,
 ) -> Vec<Finding> {
-    let watched = watched_set(watched);
     let mut seen = HashSet::new();
     let mut out = Vec::new();
     for (b, i, link) in page.links() {

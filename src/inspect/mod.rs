@@ -85,7 +85,7 @@ pub async fn inspect(
     target: &Target,
     page_url: &Url,
     extracted: &Extracted,
-    watched: &[Url],
+    watched: &Watched,
     checker: &LinkChecker,
 ) -> Vec<Finding> {
     let page = Page::new(target, page_url, extracted);
@@ -222,8 +222,20 @@ pub fn without_fragment(url: &Url) -> String {
 }
 
 /// The normalised forms of the watched URLs, for lookups.
-pub(crate) fn watched_set(watched: &[Url]) -> HashSet<String> {
-    watched.iter().map(normalize_url).collect()
+/// The pages a run watches, normalised once per run, so that a link to one of them is not
+/// reported as an unwatched policy.
+#[derive(Debug, Clone, Default)]
+pub struct Watched(HashSet<String>);
+
+impl Watched {
+    pub fn new<'a>(urls: impl IntoIterator<Item = &'a Url>) -> Self {
+        Watched(urls.into_iter().map(normalize_url).collect())
+    }
+
+    /// Whether the normalised URL `norm` is watched.
+    pub fn contains(&self, norm: &str) -> bool {
+        self.0.contains(norm)
+    }
 }
 
 #[cfg(test)]
