@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Utc};
+use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::inspect::{Finding, FindingKind};
@@ -84,7 +84,7 @@ pub struct Version {
     /// `sha256:` of the snapshot Markdown.
     pub hash: String,
     /// When it was first seen.
-    pub seen: DateTime<Utc>,
+    pub seen: Timestamp,
 }
 
 /// A Slack alert whose summary is out: the next run posts the rest of its thread under it
@@ -132,7 +132,7 @@ pub enum Content<'a> {
     Changed {
         hash: &'a str,
         was: &'a str,
-        since: DateTime<Utc>,
+        since: Timestamp,
     },
     /// The extraction rules changed: the baseline was re-made, old versions no longer compare.
     Rebaselined { hash: &'a str },
@@ -146,10 +146,10 @@ pub enum Verdict {
     /// First sight, or a version never seen before: announce it and store it.
     Announce,
     /// Back to a remembered version: announce once as such, and store it.
-    BackTo(DateTime<Utc>),
+    BackTo(Timestamp),
     /// Flipping between remembered versions after the return was announced: say nothing and
     /// leave the snapshot as it is.
-    Flip(DateTime<Utc>),
+    Flip(Timestamp),
 }
 
 /// What a run has to tell about one target.
@@ -175,7 +175,7 @@ pub struct Announcements {
 pub fn advance(
     before: &TargetState,
     seen: Seen<'_>,
-    now: DateTime<Utc>,
+    now: Timestamp,
 ) -> (Announcements, TargetState) {
     let mut after = before.clone();
     after.thread = None;
@@ -232,8 +232,8 @@ pub fn undelivered(before: &TargetState, after: &TargetState) -> TargetState {
 }
 
 /// Decides about the content and updates the remembered versions.
-fn versions(after: &mut TargetState, content: Content<'_>, now: DateTime<Utc>) -> Verdict {
-    let remember = |after: &mut TargetState, hash: &str, seen: DateTime<Utc>| {
+fn versions(after: &mut TargetState, content: Content<'_>, now: Timestamp) -> Verdict {
+    let remember = |after: &mut TargetState, hash: &str, seen: Timestamp| {
         if !after.versions.iter().any(|v| v.hash == hash) {
             after.versions.push(Version {
                 hash: hash.to_string(),
@@ -388,17 +388,15 @@ mod tests {
         let once = track(&BTreeMap::new(), std::slice::from_ref(&slow));
         assert!(track(&once.state, &[]).resolved.is_empty());
     }
-    fn at(day: u32) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(&format!("2026-01-{day:02}T00:00:00Z"))
-            .unwrap()
-            .into()
+    fn at(day: u32) -> Timestamp {
+        format!("2026-01-{day:02}T00:00:00Z").parse().unwrap()
     }
 
     /// Runs a page through a sequence of content hashes (None: a failed fetch) and returns
     /// what each run announced, one word a run.
     fn replay(steps: &[Option<&str>]) -> Vec<String> {
         let mut state = TargetState::default();
-        let mut stored: Option<(String, DateTime<Utc>)> = None;
+        let mut stored: Option<(String, Timestamp)> = None;
         let mut said = Vec::new();
         for (i, step) in steps.iter().enumerate() {
             let now = at(i as u32 + 1);
@@ -422,7 +420,7 @@ mod tests {
                 (_, true, _) => "unreachable".to_string(),
                 (Verdict::Announce, _, _) if stored.is_none() => "watching".into(),
                 (Verdict::Announce, _, _) => "changed".into(),
-                (Verdict::BackTo(d), _, _) => format!("back-to-{}", d.format("%d")),
+                (Verdict::BackTo(d), _, _) => format!("back-to-{}", d.strftime("%d")),
                 (Verdict::Flip(_), _, _) => "quiet-flip".into(),
                 (Verdict::Quiet, _, true) => "back".into(),
                 (Verdict::Quiet, _, false) => "-".into(),

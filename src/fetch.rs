@@ -296,8 +296,10 @@ pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     if let Ok(secs) = v.parse::<u64>() {
         return Some(Duration::from_secs(secs));
     }
-    let when = chrono::DateTime::parse_from_rfc2822(v).ok()?;
-    let secs = (when.timestamp() - chrono::Utc::now().timestamp()).max(0);
+    let when = jiff::fmt::rfc2822::DateTimeParser::new()
+        .parse_timestamp(v)
+        .ok()?;
+    let secs = (when.as_second() - jiff::Timestamp::now().as_second()).max(0);
     Some(Duration::from_secs(secs as u64))
 }
 
@@ -403,6 +405,23 @@ fn meta_charset(body: &[u8]) -> Option<&'static Encoding> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn retry_after_as_seconds_or_as_an_http_date() {
+        let with = |v: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(header::RETRY_AFTER, HeaderValue::from_str(v).unwrap());
+            retry_after(&h)
+        };
+        assert_eq!(with("7"), Some(Duration::from_secs(7)));
+        // An HTTP date in the past means "now"; one in the future, the time until then.
+        assert_eq!(with("Wed, 21 Oct 2015 07:28:00 GMT"), Some(Duration::ZERO));
+        let later = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(120);
+        let date = later.strftime("%a, %d %b %Y %H:%M:%S GMT").to_string();
+        let wait = with(&date).expect("an HTTP date parses");
+        assert!((100..=120).contains(&wait.as_secs()), "{wait:?} for {date}");
+        assert_eq!(with("soon"), None);
+    }
 
     #[test]
     fn header_then_meta_then_detection() {

@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
+use jiff::Timestamp;
 use url::Url;
 
 use crate::config::{Config, Target};
@@ -291,7 +291,7 @@ pub struct Pending {
 
 /// Compares an observation with its snapshot: the report, and what to store (`None` when
 /// nothing needs storing).
-pub fn assess(obs: &Observation, now: DateTime<Utc>) -> (TargetReport, Option<Pending>) {
+pub fn assess(obs: &Observation, now: Timestamp) -> (TargetReport, Option<Pending>) {
     let t = &obs.target;
     let mut report = TargetReport::new(&t.id, &t.name, t.url.as_str(), Status::Unchanged);
     let cur = match &obs.result {

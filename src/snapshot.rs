@@ -10,7 +10,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, Utc};
+use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -39,7 +39,7 @@ pub struct Meta {
     /// `sha256:` of the Markdown snapshot.
     pub content_hash: String,
     /// When the content last changed (or was first seen).
-    pub changed_at: DateTime<Utc>,
+    pub changed_at: Timestamp,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub etag: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -136,7 +136,7 @@ impl Store {
         let me = format!(
             "`policy-watch {command}`, process {}, since {}",
             std::process::id(),
-            Utc::now().format("%Y-%m-%d %H:%M:%S UTC")
+            Timestamp::now().strftime("%Y-%m-%d %H:%M:%S UTC")
         );
         file.set_len(0).map_err(not_writable)?;
         file.write_all(me.as_bytes()).map_err(not_writable)?;
@@ -466,9 +466,7 @@ mod tests {
                 url: "https://a.example/".into(),
                 final_url: "https://a.example/".into(),
                 content_hash: content_hash(md),
-                changed_at: DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z")
-                    .unwrap()
-                    .into(),
+                changed_at: "2026-01-01T00:00:00Z".parse().unwrap(),
                 etag: None,
                 last_modified: None,
                 rules_hash: "r".into(),

@@ -1,7 +1,7 @@
 //! `accept`: store the current content as the snapshot, without notifying; the findings state
 //! stays as it is. It also repairs a damaged snapshot, since it stores what the page is now.
 
-use chrono::Utc;
+use jiff::Timestamp;
 
 use super::{print_failed, ExitCode, Printer, Runner};
 use crate::error::{Error, TargetError};
@@ -10,7 +10,7 @@ use crate::report::{Format, Status, Stream};
 
 pub(super) async fn run(runner: Runner, ids: &[String], out: &Printer) -> Result<ExitCode, Error> {
     let targets = runner.select(ids)?;
-    let now = Utc::now();
+    let now = Timestamp::now();
     let _lock = runner.store.lock("accept")?;
     let mode = Mode {
         allow_shrink: true,

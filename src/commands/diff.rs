@@ -1,8 +1,8 @@
 //! `diff`: what changed against the stored snapshots (confirmed by a second fetch, as `check`
 //! does); writes nothing, posts nothing. Exit 0: no change, 1: changes, 2: trouble.
 
-use chrono::Utc;
 use futures::StreamExt;
+use jiff::Timestamp;
 
 use super::{print_failed, ExitCode, Printer, Runner};
 use crate::error::Error;
@@ -16,7 +16,7 @@ pub(super) async fn run(
     out: &Printer,
 ) -> Result<ExitCode, Error> {
     let targets = runner.select(ids)?;
-    let now = Utc::now();
+    let now = Timestamp::now();
     let mode = Mode {
         confirm: true,
         ..Mode::default()

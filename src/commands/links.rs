@@ -1,7 +1,7 @@
 //! `links`: only the link and empty-link checks; every finding open now is listed.
 //! Exit 0: no open broken or empty-link finding, 1: some, 2: trouble.
 
-use chrono::Utc;
+use jiff::Timestamp;
 
 use super::{print_failed, ExitCode, Printer, Runner};
 use crate::error::Error;
@@ -15,7 +15,7 @@ pub(super) async fn run(
     out: &Printer,
 ) -> Result<ExitCode, Error> {
     let targets = runner.select(ids)?;
-    let now = Utc::now();
+    let now = Timestamp::now();
     let watched = runner.watched_urls();
     // The stored snapshot plays no part: a damaged one does not stop the link check.
     let mode = Mode {

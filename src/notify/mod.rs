@@ -3,7 +3,7 @@
 
 pub mod slack;
 
-use chrono::{DateTime, Utc};
+use jiff::Timestamp;
 
 use std::collections::HashMap;
 
@@ -15,7 +15,7 @@ use crate::report::TargetReport;
 /// What every message may say about the run it comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunContext {
-    pub time: DateTime<Utc>,
+    pub time: Timestamp,
     /// A link to the GitHub Actions run, when run there.
     pub run_url: Option<String>,
     /// A link to the commit the run checked out, when run there.
@@ -24,7 +24,7 @@ pub struct RunContext {
 
 impl RunContext {
     /// Reads `GITHUB_SERVER_URL`, `GITHUB_REPOSITORY`, `GITHUB_RUN_ID` and `GITHUB_SHA`.
-    pub fn from_env(time: DateTime<Utc>) -> Self {
+    pub fn from_env(time: Timestamp) -> Self {
         let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
         let repo = match (var("GITHUB_SERVER_URL"), var("GITHUB_REPOSITORY")) {
             (Some(server), Some(repo)) => Some(format!("{}/{repo}", server.trim_end_matches('/'))),

@@ -183,14 +183,14 @@ fn target(out: &mut String, t: &TargetReport, headline: &str) {
         let _ = writeln!(
             out,
             "Back to the version first seen on {}.\n",
-            at.format("%Y-%m-%d")
+            at.strftime("%Y-%m-%d")
         );
     }
     if let Some(at) = t.alternate {
         let _ = writeln!(
             out,
             "Shows the version first seen on {} again (the page alternates between versions; said once).\n",
-            at.format("%Y-%m-%d")
+            at.strftime("%Y-%m-%d")
         );
     }
     if t.volatile > 0 {

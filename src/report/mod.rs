@@ -4,7 +4,7 @@
 mod markdown;
 mod text;
 
-use chrono::{DateTime, Utc};
+use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::diff::{Change, LinkChange};
@@ -92,10 +92,10 @@ pub struct TargetReport {
     pub volatile: usize,
     /// The page is back to a version first seen at this time (announced once).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub back_to: Option<DateTime<Utc>>,
+    pub back_to: Option<Timestamp>,
     /// The page shows a remembered version again (first seen then); not announced again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alternate: Option<DateTime<Utc>>,
+    pub alternate: Option<Timestamp>,
     /// The snapshot (or alert state) could not be stored after the alert went out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub store_error: Option<String>,
@@ -197,7 +197,7 @@ impl TargetReport {
 /// A whole run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RunReport {
-    pub generated_at: DateTime<Utc>,
+    pub generated_at: Timestamp,
     /// The command that made it: check, diff, accept or links.
     pub command: String,
     pub dry_run: bool,
@@ -232,7 +232,7 @@ pub struct Stream {
     color: bool,
     command: String,
     dry_run: bool,
-    generated_at: DateTime<Utc>,
+    generated_at: Timestamp,
     seen: usize,
     /// Markdown: the summary table's rows (one short line a target).
     rows: Vec<String>,
@@ -246,7 +246,7 @@ impl Stream {
         color: bool,
         command: &str,
         dry_run: bool,
-        generated_at: DateTime<Utc>,
+        generated_at: Timestamp,
     ) -> Self {
         Stream {
             format,

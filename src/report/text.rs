@@ -193,14 +193,14 @@ fn target(out: &mut String, t: &TargetReport, st: &Styles, list_open: bool) {
         let _ = writeln!(
             out,
             "  back to the version first seen on {}",
-            at.format("%Y-%m-%d")
+            at.strftime("%Y-%m-%d")
         );
     }
     if let Some(at) = t.alternate {
         let _ = writeln!(
             out,
             "  shows the version first seen on {} again (the page alternates; said once, quiet since)",
-            at.format("%Y-%m-%d")
+            at.strftime("%Y-%m-%d")
         );
     }
     if t.volatile > 0 {

@@ -8,7 +8,6 @@ use crate::common::{
     fixture, reserve, run, serve, slack_bodies, slack_error, slack_ok, slack_posted, target,
     Workdir, SLACK_BOT_TOKEN, SLACK_WEBHOOK_PATH,
 };
-use chrono::{TimeZone, Utc};
 use policy_watch::diff::{Change, Span, SpanOp};
 use policy_watch::error::NotifyError;
 use policy_watch::inspect::{Finding, FindingKind};
@@ -27,7 +26,7 @@ const WEBHOOK: &str = "https://hooks.slack.com/services/T000/B000/SECRETxyz";
 
 fn ctx() -> RunContext {
     RunContext {
-        time: Utc.with_ymd_and_hms(2026, 11, 29, 18, 32, 0).unwrap(),
+        time: "2026-11-29T18:32:00Z".parse().unwrap(),
         run_url: Some("https://github.com/crossengage/policy-watch/actions/runs/4242".into()),
         commit_url: Some(
             "https://github.com/crossengage/policy-watch/commit/8144a01c0ffee0000000000000000000000000".into(),
@@ -37,7 +36,7 @@ fn ctx() -> RunContext {
 
 fn local_ctx() -> RunContext {
     RunContext {
-        time: Utc.with_ymd_and_hms(2026, 11, 29, 18, 32, 0).unwrap(),
+        time: "2026-11-29T18:32:00Z".parse().unwrap(),
         run_url: None,
         commit_url: None,
     }

@@ -229,10 +229,10 @@ fn context(report: &TargetReport, ctx: &RunContext) -> SlackBlock {
             escape::url(from)
         ));
     }
-    let fallback = ctx.time.format("%Y-%m-%d %H:%M UTC");
+    let fallback = ctx.time.strftime("%Y-%m-%d %H:%M UTC");
     parts.push(format!(
         "<!date^{}^{{date_short_pretty}} {{time}}|{fallback}>",
-        ctx.time.timestamp()
+        ctx.time.as_second()
     ));
     if let Some(run) = &ctx.run_url {
         parts.push(escape::link(run, "GitHub run"));
