@@ -21,6 +21,6 @@ pub mod report;
 pub(crate) mod retry;
 pub(crate) mod snapshot;
 
-pub use commands::{run, Command, ExitCode, Invocation};
+pub use commands::{run, run_blocking, Command, ExitCode, Invocation};
 pub use config::{Config, Target};
 pub use error::Error;

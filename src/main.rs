@@ -9,14 +9,7 @@ use clap::Parser;
 fn main() -> std::process::ExitCode {
     let invocation = cli::Cli::parse().into_invocation();
     init_logging();
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("policy-watch: cannot start the async runtime: {e}");
-            return std::process::ExitCode::from(2);
-        }
-    };
-    match runtime.block_on(policy_watch::run(invocation)) {
+    match policy_watch::run_blocking(invocation) {
         Ok(code) => std::process::ExitCode::from(code as u8),
         Err(err) => {
             eprintln!("policy-watch: {:#}", anyhow::Error::from(err));

@@ -70,6 +70,13 @@ pub enum ExitCode {
     Trouble = 2,
 }
 
+/// Runs one command on a runtime of its own: what the binary calls.
+pub fn run_blocking(invocation: Invocation) -> Result<ExitCode, Error> {
+    let runtime = tokio::runtime::Runtime::new()
+        .map_err(|e| Error::Internal(format!("cannot start the async runtime: {e}")))?;
+    runtime.block_on(run(invocation))
+}
+
 /// Runs one command; what it prints goes to stdout, logs to stderr.
 pub async fn run(invocation: Invocation) -> Result<ExitCode, Error> {
     let config = Config::discover(invocation.config.as_deref())?;
