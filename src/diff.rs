@@ -1,21 +1,31 @@
 //! Block-level changes between two snapshots (added, removed, changed, moved), with word-level
 //! detail inside changed blocks; built on `similar`.
 
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+
 use serde::{Deserialize, Serialize};
 use similar::{Algorithm, ChangeTag, DiffOp, TextDiff};
+
+/// How long the block diff of one page may search for the smallest diff.
+const BLOCK_DIFF_BUDGET: Duration = Duration::from_millis(300);
+/// A page with more blocks than this that keeps less than a tenth of them was rewritten.
+const REWRITE_MIN_BLOCKS: usize = 1_000;
+/// How long the word diff of one block may search for the smallest diff.
+const WORD_DIFF_BUDGET: Duration = Duration::from_millis(100);
 
 /// Two blocks at least this alike (0..1) count as one changed block rather than remove + add.
 const PAIR_RATIO: f32 = 0.5;
 
 /// One piece of a changed block.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Span {
     pub op: SpanOp,
     pub text: String,
 }
 
 /// What happened to a span of words.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SpanOp {
     Equal,
@@ -25,7 +35,7 @@ pub enum SpanOp {
 
 /// A change of one block. Block text is the block's snapshot Markdown line, so a changed link
 /// target is a changed word.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum Change {
     Added { text: String },
@@ -52,7 +62,7 @@ impl Change {
 }
 
 /// A link whose target changed, or that came or went, in a diff.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct LinkChange {
     /// The link's visible text (empty for an invisible link).
     pub text: String,
@@ -138,6 +148,7 @@ pub fn plain(markdown: &str) -> String {
 /// once). A link whose text and target both stay is not listed, wherever it moved.
 pub fn link_changes(changes: &[Change]) -> Vec<LinkChange> {
     let mut out: Vec<LinkChange> = Vec::new();
+    let mut seen: HashSet<LinkChange> = HashSet::new();
     for change in changes {
         if matches!(change, Change::Moved { .. }) {
             continue;
@@ -154,7 +165,7 @@ pub fn link_changes(changes: &[Change]) -> Vec<LinkChange> {
                 from: was.map(|i| gone.remove(i).1.clone()),
                 to: Some(n.1.clone()),
             };
-            if !out.contains(&lc) {
+            if seen.insert(lc.clone()) {
                 out.push(lc);
             }
         }
@@ -164,7 +175,7 @@ pub fn link_changes(changes: &[Change]) -> Vec<LinkChange> {
                 from: Some(href.clone()),
                 to: None,
             };
-            if !out.contains(&lc) {
+            if seen.insert(lc.clone()) {
                 out.push(lc);
             }
         }
@@ -184,7 +195,30 @@ pub fn diff(old: &str, new: &str) -> Vec<Change> {
     if old_blocks == new_blocks {
         return Vec::new();
     }
-    let ops = similar::capture_diff_slices(Algorithm::Patience, &old_blocks, &new_blocks);
+    // A page rewritten from top to bottom shares no block with its snapshot, where an exact
+    // diff costs O(N·D): past the deadline the diff is approximate (still correct, less
+    // minimal), so a hostile or rewritten page costs a bounded time.
+    let kept: HashSet<&str> = old_blocks.iter().copied().collect();
+    let common = new_blocks.iter().filter(|b| kept.contains(*b)).count();
+    let size = old_blocks.len().max(new_blocks.len());
+    let ops = if common == 0 || (size > REWRITE_MIN_BLOCKS && common * 10 < size) {
+        // (Almost) nothing in common: the page was rewritten. Every block is taken as
+        // replaced, which needs no search (an exact diff would cost O(N·D) here); blocks that
+        // did stay are dropped again when the replaced ones are paired.
+        vec![DiffOp::Replace {
+            old_index: 0,
+            old_len: old_blocks.len(),
+            new_index: 0,
+            new_len: new_blocks.len(),
+        }]
+    } else {
+        similar::capture_diff_slices_deadline(
+            Algorithm::Patience,
+            &old_blocks,
+            &new_blocks,
+            Some(Instant::now() + BLOCK_DIFF_BUDGET),
+        )
+    };
 
     // First pass: raw removals and additions, pairing alike blocks of one replace into "changed".
     let mut changes: Vec<Change> = Vec::new();
@@ -218,19 +252,23 @@ pub fn diff(old: &str, new: &str) -> Vec<Change> {
         }
     }
 
-    // Second pass: a removed block that comes back unchanged elsewhere has moved.
+    // Second pass: a removed block that comes back unchanged elsewhere has moved. Sets, not
+    // scans: a page rewritten from top to bottom has thousands of changes.
+    let removed: HashSet<&str> = changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::Removed { text } => Some(text.as_str()),
+            _ => None,
+        })
+        .collect();
+    let moved: HashSet<String> = changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::Added { text } if removed.contains(text.as_str()) => Some(text.clone()),
+            _ => None,
+        })
+        .collect();
     let mut out: Vec<Change> = Vec::with_capacity(changes.len());
-    let mut moved: Vec<String> = Vec::new();
-    for c in &changes {
-        if let Change::Added { text } = c {
-            let came_back = changes
-                .iter()
-                .any(|o| matches!(o, Change::Removed { text: r } if r == text));
-            if came_back && !moved.contains(text) {
-                moved.push(text.clone());
-            }
-        }
-    }
     for c in changes {
         match &c {
             Change::Removed { text } if moved.contains(text) => {}
@@ -247,7 +285,11 @@ fn pair_replaced(old: &[&str], new: &[&str], out: &mut Vec<Change>) {
     let mut o = 0;
     let mut n = 0;
     while o < old.len() && n < new.len() {
-        if similarity(old[o], new[n]) >= PAIR_RATIO {
+        if old[o] == new[n] {
+            // The same block on both sides is no change.
+            o += 1;
+            n += 1;
+        } else if similarity(old[o], new[n]) >= PAIR_RATIO {
             out.push(Change::Changed {
                 spans: word_spans(old[o], new[n]),
             });
@@ -276,6 +318,7 @@ fn pair_replaced(old: &[&str], new: &[&str], out: &mut Vec<Change>) {
 fn similarity(a: &str, b: &str) -> f32 {
     TextDiff::configure()
         .algorithm(Algorithm::Myers)
+        .timeout(WORD_DIFF_BUDGET)
         .diff_words(a, b)
         .ratio()
 }
@@ -284,6 +327,7 @@ fn similarity(a: &str, b: &str) -> f32 {
 pub fn word_spans(old: &str, new: &str) -> Vec<Span> {
     let diff = TextDiff::configure()
         .algorithm(Algorithm::Patience)
+        .timeout(WORD_DIFF_BUDGET)
         .diff_words(old, new);
     let mut spans: Vec<Span> = Vec::new();
     for change in diff.iter_all_changes() {
@@ -433,5 +477,26 @@ mod tests {
         let (before, after) = read.sides();
         assert_eq!(before.as_deref(), Some("Ask us or write."));
         assert_eq!(after.as_deref(), Some("Ask our office or write."));
+    }
+
+    #[test]
+    fn a_rewritten_page_reports_every_changed_block_and_no_unchanged_one() {
+        let page = |rev: &str| {
+            let mut s = String::from("# Privacy policy\n");
+            for i in 0..1500 {
+                s.push_str(&format!(
+                    "Paragraph {i} of the policy, revision {rev}, says what we keep.\n"
+                ));
+            }
+            s.push_str("Contact: privacy@example.com\n");
+            s
+        };
+        let changes = diff(&page("one"), &page("two"));
+        assert_eq!(changes.len(), 1500, "one change per rewritten paragraph");
+        for c in &changes {
+            let (before, after) = c.sides();
+            assert_ne!(before, after, "an unchanged block is no change: {c:?}");
+            assert!(!format!("{c:?}").contains("Contact:"), "{c:?}");
+        }
     }
 }

@@ -3,6 +3,7 @@
 //! store; never writes it.
 
 use std::borrow::Cow;
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use jiff::Timestamp;
@@ -201,13 +202,16 @@ impl Observer {
         let (html2, extracted2, final_url2, validators2) = again;
         let markdown2 = extracted2.markdown();
         let changes2 = diff::diff(&baseline, &markdown2);
+        // Sets, not scans: a page rewritten from top to bottom has thousands of changes.
+        let first: HashSet<&Change> = changes.iter().collect();
+        let second: HashSet<&Change> = changes2.iter().collect();
         let confirmed: Vec<Change> = changes
             .iter()
-            .filter(|c| changes2.contains(c))
+            .filter(|c| second.contains(c))
             .cloned()
             .collect();
         current.volatile = (changes.len() - confirmed.len())
-            + changes2.iter().filter(|c| !changes.contains(c)).count();
+            + changes2.iter().filter(|c| !first.contains(c)).count();
         current.moved_from =
             (moved && final_url2 == current.final_url).then(|| stored.meta.final_url.clone());
         // Keep the fetch with fewer changes beyond the confirmed ones: a truncated or
