@@ -100,7 +100,7 @@ pub enum StoreError {
 }
 
 /// Why one target could not be processed in this run. The target fails alone: the others go
-/// on, and nothing stored for it is touched.
+/// on, and its snapshot is not touched.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum TargetError {
     /// The page could not be fetched.

@@ -74,7 +74,7 @@ fn target(out: &mut String, t: &TargetReport, headline: &str) {
     if let Some(err) = &t.error {
         let _ = writeln!(
             out,
-            "**Failed:** {} — {} in a row; nothing stored was changed.\n",
+            "**Failed:** {} — {} in a row; the snapshot was not touched.\n",
             escape(err),
             plural(
                 t.consecutive_failures.max(1) as usize,

@@ -80,11 +80,11 @@ fn target(out: &mut String, t: &TargetReport, st: &Styles, list_open: bool) {
         if t.consecutive_failures > 1 {
             let _ = writeln!(
                 out,
-                "  {} in a row; nothing stored was changed",
+                "  {} in a row; the snapshot was not touched",
                 plural(t.consecutive_failures as usize, "failed run", "failed runs")
             );
         } else {
-            let _ = writeln!(out, "  nothing stored was changed");
+            let _ = writeln!(out, "  the snapshot was not touched");
         }
     }
     if t.status == Status::Watching {
