@@ -13,7 +13,7 @@ use crate::config::{Config, Target};
 use crate::diff::{self, Change};
 use crate::error::{Error, ExtractError, TargetError};
 use crate::extract::{extract, Extracted};
-use crate::fetch::{Fetched, Fetcher, Validators};
+use crate::fetch::{Fetched, Fetcher, Page, Validators};
 use crate::report::{Status, TargetReport};
 use crate::snapshot::{content_hash, Meta, Snapshot, Store, META_FORMAT};
 
@@ -144,12 +144,9 @@ impl Observer {
                 (extracted, None, final_url, validators.unwrap_or_default())
             }
             Fetched::Page(page) => {
-                let (html, extracted) = self
-                    .extract(page.html, page.final_url.clone(), target)
-                    .await;
-                let extracted = extracted?;
-                shrink_guard(stored, &extracted, mode)?;
-                (extracted, Some(html), page.final_url, page.validators)
+                let (html, extracted, final_url, validators) =
+                    self.read(page, target, stored, mode).await?;
+                (extracted, Some(html), final_url, validators)
             }
         };
         let markdown = extracted.markdown();
@@ -184,22 +181,14 @@ impl Observer {
 
         // Confirm: what changed the same way in a second fetch is the change; what differs
         // between the two fetches is volatile (a per-request token, a truncated transfer).
-        let again = match self.fetcher.fetch(&target.url, None).await? {
-            Fetched::Page(page) => {
-                let (html, extracted) = self
-                    .extract(page.html, page.final_url.clone(), target)
-                    .await;
-                let extracted = extracted?;
-                shrink_guard(Some(stored), &extracted, mode)?;
-                (html, extracted, page.final_url, page.validators)
-            }
-            Fetched::NotModified { .. } => {
-                return Err(TargetError::Fetch(crate::error::FetchError::Odd(
-                    "304 Not Modified to a request that was not conditional".into(),
-                )))
-            }
+        // An unconditional request: the fetcher turns a 304 to it into an error of its own.
+        let Fetched::Page(page) = self.fetcher.fetch(&target.url, None).await? else {
+            return Err(TargetError::Internal(
+                "a 304 answered a request without validators".into(),
+            ));
         };
-        let (html2, extracted2, final_url2, validators2) = again;
+        let (html2, extracted2, final_url2, validators2) =
+            self.read(page, target, Some(stored), mode).await?;
         let markdown2 = extracted2.markdown();
         let changes2 = diff::diff(&baseline, &markdown2);
         // Sets, not scans: a page rewritten from top to bottom has thousands of changes.
@@ -230,6 +219,23 @@ impl Observer {
             current.html = None;
         }
         Ok(current)
+    }
+
+    /// A fetched page extracted, and refused when it suddenly holds a fifth of the stored
+    /// text: (raw HTML, content, final URL, validators).
+    async fn read(
+        &self,
+        page: Page,
+        target: &Target,
+        stored: Option<&Snapshot>,
+        mode: Mode,
+    ) -> Result<(String, Extracted, Url, Validators), TargetError> {
+        let (html, extracted) = self
+            .extract(page.html, page.final_url.clone(), target)
+            .await;
+        let extracted = extracted?;
+        shrink_guard(stored, &extracted, mode)?;
+        Ok((html, extracted, page.final_url, page.validators))
     }
 
     /// Extraction is CPU work: it runs on the blocking pool, off the async threads, at most

@@ -61,13 +61,7 @@ pub(super) async fn run(
         }
         out.print(&text).map_err(print_failed)?;
     }
-    Ok(if trouble {
-        ExitCode::Trouble
-    } else if problem {
-        ExitCode::Attention
-    } else {
-        ExitCode::Ok
-    })
+    Ok(ExitCode::worst(trouble, problem))
 }
 
 /// Writes the verdict on one target's two fetches; whether a problem was found.
@@ -136,27 +130,12 @@ fn judge(target: &Target, a: &Current, b: &Current, text: &mut String) -> bool {
 /// Pairs of blocks (first fetch, second fetch) that differ; a block present in one fetch
 /// only is paired with an empty string.
 fn volatile_blocks(a: &str, b: &str) -> Vec<(String, String)> {
-    use crate::diff::Change;
     crate::diff::diff(a, b)
         .into_iter()
-        .filter_map(|c| match c {
-            Change::Changed { spans } => {
-                let (mut old, mut new) = (String::new(), String::new());
-                for s in spans {
-                    match s.op {
-                        crate::diff::SpanOp::Equal => {
-                            old.push_str(&s.text);
-                            new.push_str(&s.text);
-                        }
-                        crate::diff::SpanOp::Removed => old.push_str(&s.text),
-                        crate::diff::SpanOp::Added => new.push_str(&s.text),
-                    }
-                }
-                Some((old, new))
-            }
-            Change::Added { text } => Some((String::new(), text)),
-            Change::Removed { text } => Some((text, String::new())),
-            Change::Moved { .. } => None,
+        .filter(|c| !matches!(c, crate::diff::Change::Moved { .. }))
+        .map(|c| {
+            let (old, new) = c.sides();
+            (old.unwrap_or_default(), new.unwrap_or_default())
         })
         .collect()
 }
