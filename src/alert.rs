@@ -178,7 +178,6 @@ pub fn advance(
     now: Timestamp,
 ) -> (Announcements, TargetState) {
     let mut after = before.clone();
-    after.thread = None;
     let mut out = Announcements {
         content: Verdict::Quiet,
         unreachable: false,
@@ -200,16 +199,15 @@ pub fn advance(
                 out.unreachable = true;
                 after.failure_alerted = true;
             }
-            after.thread = before.thread.clone();
         }
         Seen::Fetched { content, findings } => {
             out.back = before.failure_alerted;
             after.consecutive_failures = 0;
             after.failure_alerted = false;
             out.content = versions(&mut after, content, now);
-            if out.content == Verdict::Quiet || matches!(out.content, Verdict::Flip(_)) {
-                // Nothing new to post: an unfinished thread stays for the next alert.
-                after.thread = before.thread.clone();
+            if matches!(out.content, Verdict::Announce | Verdict::BackTo(_)) {
+                // This alert goes out whole: an unfinished thread of an earlier one is done.
+                after.thread = None;
             }
             if let Some(found) = findings {
                 let tracked = track(&before.findings, found);

@@ -40,9 +40,5 @@ pub(super) async fn run(runner: Runner, ids: &[String], out: &Printer) -> Result
         out.print(&stream.target(&report)).map_err(print_failed)?;
     }
     out.print(&stream.end()).map_err(print_failed)?;
-    Ok(if failed {
-        ExitCode::Attention
-    } else {
-        ExitCode::Ok
-    })
+    Ok(ExitCode::worst(false, failed))
 }

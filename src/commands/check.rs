@@ -155,11 +155,7 @@ pub(super) async fn run(
             if let Some(p) = pending {
                 save(&runner, p).await?;
             }
-            let same = match state.targets.get(&id) {
-                Some(kept) => *kept == next && next != TargetState::default(),
-                None => next == TargetState::default(),
-            };
-            if same && state_saved {
+            if state_saved && state.get(&id) == next {
                 return Ok(false);
             }
             state.set(&id, next);
@@ -185,13 +181,10 @@ pub(super) async fn run(
     } else {
         out.print(&stream.end()).map_err(print_failed)?;
     }
-    Ok(if store_broken.is_some() {
-        ExitCode::Trouble
-    } else if any_failed || any_undelivered {
-        ExitCode::Attention
-    } else {
-        ExitCode::Ok
-    })
+    Ok(ExitCode::worst(
+        store_broken.is_some(),
+        any_failed || any_undelivered,
+    ))
 }
 
 /// Observes, assesses and inspects one target; its page is dropped once compared.

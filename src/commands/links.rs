@@ -48,11 +48,5 @@ pub(super) async fn run(
         out.print(&stream.target(&report)).map_err(print_failed)?;
     }
     out.print(&stream.end()).map_err(print_failed)?;
-    Ok(if failed {
-        ExitCode::Trouble
-    } else if problems {
-        ExitCode::Attention
-    } else {
-        ExitCode::Ok
-    })
+    Ok(ExitCode::worst(failed, problems))
 }

@@ -70,6 +70,19 @@ pub enum ExitCode {
     Trouble = 2,
 }
 
+impl ExitCode {
+    /// The most serious of a command's outcomes: trouble over attention over fine.
+    fn worst(trouble: bool, attention: bool) -> Self {
+        if trouble {
+            ExitCode::Trouble
+        } else if attention {
+            ExitCode::Attention
+        } else {
+            ExitCode::Ok
+        }
+    }
+}
+
 /// Runs one command on a runtime of its own: what the binary calls.
 pub fn run_blocking(invocation: Invocation) -> Result<ExitCode, Error> {
     let runtime = tokio::runtime::Runtime::new()
