@@ -7,6 +7,9 @@ use std::io::IsTerminal;
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
+    if stdout_probe::was_closed() {
+        policy_watch::commands::note_stdout_closed_at_start();
+    }
     let invocation = cli::Cli::parse().into_invocation();
     init_logging();
     match policy_watch::run_blocking(invocation) {
@@ -31,4 +34,37 @@ fn init_logging() {
         .with_ansi(color)
         .with_target(false)
         .init();
+}
+
+/// Whether stdout (fd 1) was closed when the process started (`check >&-`). The Rust runtime
+/// opens `/dev/null` in place of a closed standard descriptor before `main`, which would make a
+/// printed alert vanish as if delivered; this looks earlier, from the program's initialisers.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+mod stdout_probe {
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    static CLOSED: AtomicBool = AtomicBool::new(false);
+
+    extern "C" fn probe() {
+        // SAFETY: F_GETFD only reads the descriptor's flags; it touches no memory of ours.
+        let flags = unsafe { libc::fcntl(1, libc::F_GETFD) };
+        CLOSED.store(flags == -1, Ordering::Relaxed);
+    }
+
+    /// Run by the C runtime before `main` (and before the Rust runtime's own set-up).
+    #[used]
+    #[link_section = ".init_array"]
+    static PROBE: extern "C" fn() = probe;
+
+    pub fn was_closed() -> bool {
+        CLOSED.load(Ordering::Relaxed)
+    }
+}
+
+/// Elsewhere a closed stdout is not told apart from `/dev/null`.
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+mod stdout_probe {
+    pub fn was_closed() -> bool {
+        false
+    }
 }

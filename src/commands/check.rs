@@ -7,7 +7,7 @@
 use futures::StreamExt;
 use jiff::Timestamp;
 
-use super::{print_failed, ExitCode, Printer, Runner};
+use super::{ExitCode, Printer, Runner};
 use crate::alert::{self, Content, Seen, TargetState, Verdict};
 use crate::error::{Error, StoreError};
 use crate::inspect::Finding;
@@ -49,8 +49,10 @@ pub(super) async fn run(
     let payloads_only = dry_run && notifier.is_remote();
 
     let mut stream = Stream::new(format, true, "check", dry_run, ctx.time);
+    let mut out = Stdout::new(out);
     if !payloads_only {
-        out.print(&stream.begin()).map_err(print_failed)?;
+        // A failure here is told below, target by target.
+        let _ = out.put(&stream.begin());
     }
     // Targets are observed concurrently, at most so many at once, and handled in order: each
     // holds its page only until its transaction ends, so memory stays bounded by the targets
@@ -114,7 +116,7 @@ pub(super) async fn run(
                 delivered = false;
             } else if dry_run {
                 if let Some(p) = notifier.preview(&report, &ctx) {
-                    out.print(&p).map_err(print_failed)?;
+                    let _ = out.put(&p);
                     previews += 1;
                 }
             } else if let Err(e) = notifier
@@ -128,13 +130,15 @@ pub(super) async fn run(
             }
         }
         if !payloads_only {
-            // Without Slack, the printed report is the alert: it is out once flushed.
-            if let Err(e) = out.print(&stream.target(&report)) {
-                if notifier.is_remote() {
-                    return Err(print_failed(e));
+            // Where the printed report is the alert, it is out once written and flushed; a
+            // closed pipe or a full disk is no delivery.
+            if let Err(why) = out.put(&stream.target(&report)) {
+                if delivered && report.is_news() && notifier.prints(&id) {
+                    eprintln!(
+                        "policy-watch: {id}: the alert was not delivered: stdout cannot be written ({why}); the next run shows it again"
+                    );
+                    delivered = false;
                 }
-                tracing::warn!(target = %id, error = %e, "the report could not be printed");
-                delivered = false;
             }
         }
         any_undelivered |= !delivered && report.is_news();
@@ -175,16 +179,46 @@ pub(super) async fn run(
     }
     if payloads_only {
         if previews == 0 {
-            out.print("nothing would be posted\n")
-                .map_err(print_failed)?;
+            let _ = out.put("nothing would be posted\n");
         }
     } else {
-        out.print(&stream.end()).map_err(print_failed)?;
+        let _ = out.put(&stream.end());
     }
     Ok(ExitCode::worst(
         store_broken.is_some(),
-        any_failed || any_undelivered,
+        any_failed || any_undelivered || out.failed.is_some(),
     ))
+}
+
+/// Stdout for `check`: once a write failed, nothing more is written (a JSON document would
+/// be broken anyway), and every later piece counts as not printed, for the same reason.
+struct Stdout<'a> {
+    printer: &'a Printer,
+    /// Why the first write that failed did.
+    failed: Option<String>,
+}
+
+impl<'a> Stdout<'a> {
+    fn new(printer: &'a Printer) -> Self {
+        Stdout {
+            printer,
+            failed: None,
+        }
+    }
+
+    /// Writes and flushes `text`; why it is not out, when it is not. The first failure is
+    /// said on stderr.
+    fn put(&mut self, text: &str) -> Result<(), String> {
+        if let Some(why) = &self.failed {
+            return Err(why.clone());
+        }
+        self.printer.deliver(text).map_err(|e| {
+            eprintln!("policy-watch: cannot write to stdout: {e}; the report is incomplete");
+            let why = e.to_string();
+            self.failed = Some(why.clone());
+            why
+        })
+    }
 }
 
 /// Observes, assesses and inspects one target; its page is dropped once compared.

@@ -11,6 +11,7 @@ mod validate;
 
 use std::io::Write;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use url::Url;
@@ -170,30 +171,60 @@ impl Runner {
     }
 }
 
+/// Set when stdout was closed as the process started (`check >&-`): the runtime has put
+/// `/dev/null` in its place, which would take every alert and show none.
+static STDOUT_CLOSED_AT_START: AtomicBool = AtomicBool::new(false);
+
+/// Tells the library that stdout was closed when the process started. The binary learns it
+/// before the Rust runtime replaces a closed stdout with `/dev/null`.
+pub fn note_stdout_closed_at_start() {
+    STDOUT_CLOSED_AT_START.store(true, Ordering::Relaxed);
+}
+
 /// Writes to stdout as it goes, flushed after every piece, so that what is printed is out
 /// before anything is stored. Colour is dropped when stdout is not a terminal or NO_COLOR is
-/// set. A closed pipe (`| head`) is not an error; any other failure to write is.
+/// set.
+///
+/// Two ways to print: [`print`](Self::print) for a command's own output, where a closed pipe
+/// (`| head`) is not an error; and [`deliver`](Self::deliver) for `check`, where the printed
+/// report is the alert: there every failure counts, a closed pipe and a stdout closed from the
+/// start included.
 pub(crate) struct Printer {
     sink: std::sync::Mutex<Box<dyn Write + Send>>,
+    /// Stdout was closed when the process started.
+    closed: bool,
 }
 
 impl Printer {
     fn stdout() -> Self {
         Printer {
             sink: std::sync::Mutex::new(Box::new(anstream::stdout())),
+            closed: STDOUT_CLOSED_AT_START.load(Ordering::Relaxed),
         }
     }
 
-    /// Prints and flushes `text`.
+    /// Prints and flushes `text`; a closed pipe is taken as a reader that has seen enough.
     pub fn print(&self, text: &str) -> std::io::Result<()> {
+        match self.deliver(text) {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+            other => other,
+        }
+    }
+
+    /// Prints and flushes `text`, or says why it is not out: a closed pipe, a full disk, a
+    /// stdout that was closed from the start.
+    pub fn deliver(&self, text: &str) -> std::io::Result<()> {
+        if self.closed {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::BrokenPipe,
+                "stdout is closed",
+            ));
+        }
         let mut sink = self
             .sink
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        match sink.write_all(text.as_bytes()).and_then(|()| sink.flush()) {
-            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-            other => other,
-        }
+        sink.write_all(text.as_bytes()).and_then(|()| sink.flush())
     }
 }
 

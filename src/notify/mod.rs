@@ -143,6 +143,11 @@ impl Notifier {
         self.routes.get(id).unwrap_or(&self.default)
     }
 
+    /// Whether the printed report is the alert for target `id` (no Slack destination).
+    pub fn prints(&self, id: &str) -> bool {
+        matches!(self.way(id), Way::Stdout)
+    }
+
     /// Whether any message leaves the machine (as opposed to the printed report).
     pub fn is_remote(&self) -> bool {
         !matches!(self.default, Way::Stdout) || !self.routes.is_empty()

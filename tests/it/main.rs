@@ -9,6 +9,7 @@ mod binary_cli;
 mod cli;
 mod common;
 mod crash;
+mod delivery;
 mod inspect;
 mod pipeline;
 mod realworld;
