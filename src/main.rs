@@ -2,7 +2,7 @@
 
 mod cli;
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 
 use clap::Parser;
 
@@ -22,18 +22,70 @@ fn main() -> std::process::ExitCode {
     }
 }
 
-/// Logs go to stderr, coloured only on a terminal and without NO_COLOR.
+/// Logs go to stderr, coloured only on a terminal and without NO_COLOR. No log level prints a
+/// secret: the HTTP stack's own lines (which show a URL's `user:password@`, connection pool
+/// keys and the like) stop at `info` whatever `RUST_LOG` asks, and every line is written
+/// through [`Redacting`], which removes the secrets of the run's Slack destinations.
 fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+    let mut filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,policy_watch=info"));
+    for crate_name in HTTP_STACK {
+        if let Ok(cap) = format!("{crate_name}=info").parse() {
+            filter = filter.add_directive(cap);
+        }
+    }
     let color = std::io::stderr().is_terminal()
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(Redacting)
         .with_ansi(color)
         .with_target(false)
         .init();
+}
+
+/// The crates below the HTTP clients, whose debug and trace lines name URLs and connections.
+const HTTP_STACK: [&str; 7] = [
+    "hyper",
+    "hyper_util",
+    "hyper_rustls",
+    "h2",
+    "reqwest",
+    "rustls",
+    "tower",
+];
+
+/// Writes each log line to stderr once it is whole, with the run's secrets removed.
+struct Redacting;
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Redacting {
+    type Writer = RedactedLine;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        RedactedLine(Vec::new())
+    }
+}
+
+/// One log line being written; it goes out, redacted, when dropped.
+struct RedactedLine(Vec<u8>);
+
+impl Write for RedactedLine {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for RedactedLine {
+    fn drop(&mut self) {
+        let line = String::from_utf8_lossy(&self.0);
+        let clean = policy_watch::notify::redact_logged(&line);
+        let _ = std::io::stderr().lock().write_all(clean.as_bytes());
+    }
 }
 
 /// Whether stdout (fd 1) was closed when the process started (`check >&-`). The Rust runtime

@@ -17,6 +17,8 @@ pub struct Policy {
     pub backoff: Duration,
     /// The longest `Retry-After` that is waited for.
     pub max_retry_after: Duration,
+    /// No try starts after this moment: a wait that would end later is not waited for.
+    pub deadline: Option<tokio::time::Instant>,
 }
 
 impl Policy {
@@ -25,6 +27,15 @@ impl Policy {
             retries,
             backoff,
             max_retry_after: MAX_RETRY_AFTER,
+            deadline: None,
+        }
+    }
+
+    /// The same policy, with no try starting after `deadline`.
+    pub fn until(self, deadline: tokio::time::Instant) -> Self {
+        Policy {
+            deadline: Some(deadline),
+            ..self
         }
     }
 
@@ -61,6 +72,8 @@ pub struct GaveUp<E> {
     pub attempts: u32,
     /// The server asked for a longer wait than the policy allows.
     pub wait_refused: Option<Duration>,
+    /// The next try would have started after the policy's deadline.
+    pub out_of_time: bool,
 }
 
 /// Runs `op` (given the number of the try, from 0) until it is done, fails for good, or the
@@ -79,20 +92,28 @@ where
                     error,
                     attempts: attempt + 1,
                     wait_refused: None,
+                    out_of_time: false,
                 })
             }
             Attempt::Retry { error, after } => {
-                let give_up = |wait_refused| GaveUp {
+                let give_up = |wait_refused, out_of_time| GaveUp {
                     error,
                     attempts: attempt + 1,
                     wait_refused,
+                    out_of_time,
                 };
                 if attempt >= policy.retries {
-                    return Err(give_up(None));
+                    return Err(give_up(None, false));
                 }
                 let Some(wait) = policy.wait(attempt, after) else {
-                    return Err(give_up(after));
+                    return Err(give_up(after, false));
                 };
+                if policy
+                    .deadline
+                    .is_some_and(|d| tokio::time::Instant::now() + wait >= d)
+                {
+                    return Err(give_up(None, true));
+                }
                 tracing::debug!(attempt, wait_ms = wait.as_millis() as u64, "trying again");
                 tokio::time::sleep(wait).await;
                 attempt += 1;
@@ -168,6 +189,16 @@ mod tests {
         let gave_up = r.unwrap_err();
         assert_eq!((gave_up.error, gave_up.attempts, tries), ("503", 3, 3));
         assert_eq!(waited, Duration::from_millis(1500));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn no_try_starts_after_the_deadline() {
+        let p = policy(5).until(Instant::now() + Duration::from_millis(1200));
+        let (r, waited, tries) = script(p, vec![retry(None), retry(None), retry(None)]).await;
+        let gave_up = r.unwrap_err();
+        // Tries at 0 and 0.5 s; the next would start at 1.5 s, past the deadline.
+        assert!(gave_up.out_of_time);
+        assert_eq!((tries, waited), (2, Duration::from_millis(500)));
     }
 
     #[tokio::test(start_paused = true)]

@@ -36,7 +36,7 @@ pub(super) async fn run(
     out: &Printer,
 ) -> Result<ExitCode, Error> {
     let targets = runner.select(ids)?;
-    let notifier = Notifier::from_env(&targets)?;
+    let notifier = Notifier::from_env(&targets)?.with_timeout(runner.config.http.timeout);
     let ctx = RunContext::from_env(Timestamp::now());
     // One run at a time, and a folder that takes files, before anything is delivered.
     let _lock = if dry_run {

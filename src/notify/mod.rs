@@ -1,11 +1,16 @@
 //! Where alerts go: Slack when it is configured in the environment, else stdout (the run's
 //! report is printed either way).
 
+mod secrets;
 pub mod slack;
+
+pub use secrets::redact_logged;
 
 use jiff::Timestamp;
 
 use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
 
 use crate::alert::ThreadProgress;
 use crate::config::{SlackRoute, Target};
@@ -127,7 +132,13 @@ impl Notifier {
                     None => continue,
                 },
                 Some(SlackRoute::WebhookEnv(name)) => match get(name) {
-                    Some(url) => Way::Slack(Box::new(slack::SlackNotifier::webhook(&url)?)),
+                    // A value that is no URL fails this route's targets alone.
+                    Some(url) => match slack::SlackNotifier::webhook_from(name, &url) {
+                        Ok(slack) => Way::Slack(Box::new(slack)),
+                        Err(e) => Way::Missing(format!(
+                            "{e} (the webhook named by this target's slack_webhook_env); the next run sends it again"
+                        )),
+                    },
                     None if remote => Way::Missing(format!(
                         "{name} (the webhook named by this target's slack_webhook_env) is not set; the next run sends it again"
                     )),
@@ -137,6 +148,32 @@ impl Notifier {
             routes.insert(t.id.clone(), way);
         }
         Ok(Notifier { default, routes })
+    }
+
+    /// Each Slack request may take `timeout` (`[http] timeout_secs`); the bounds per message
+    /// and per run follow from it, and the run's clock is shared by every destination.
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        let clock = Arc::new(slack::RunClock::default());
+        let set = |way: Way| match way {
+            Way::Slack(s) => Way::Slack(Box::new(s.with_timeout(timeout, clock.clone()))),
+            other => other,
+        };
+        self.default = set(self.default);
+        self.routes = self.routes.into_iter().map(|(k, w)| (k, set(w))).collect();
+        self
+    }
+
+    /// Every secret of every destination: what the logs must never show.
+    pub fn secrets(&self) -> Vec<String> {
+        std::iter::once(&self.default)
+            .chain(self.routes.values())
+            .filter_map(|w| match w {
+                Way::Slack(s) => Some(s.secrets()),
+                _ => None,
+            })
+            .flatten()
+            .cloned()
+            .collect()
     }
 
     fn way(&self, id: &str) -> &Way {

@@ -3,10 +3,15 @@
 //! is not a URL fails only its own targets, and no log level prints a secret.
 
 use std::process::{Command, Stdio};
+use std::time::Duration;
 
-use wiremock::MockServer;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::common::{reserve, serve, target, Workdir};
+use crate::common::{
+    reserve, run, serve, slack_bodies, slack_ok, slack_posted, target, Workdir, SLACK_BOT_TOKEN,
+    SLACK_WEBHOOK_PATH,
+};
 
 const PAGE: &str = "/privacy";
 
@@ -105,4 +110,237 @@ async fn a_report_that_cannot_be_written_to_stdout_is_not_delivered() {
     assert!(run.stdout.contains("postal"), "{}", run.stdout);
     assert!(w.snapshot("acme.md").contains("postal address"));
     assert_eq!(w.run(&["check"]).await.code, 0);
+}
+
+// --- Slack ------------------------------------------------------------------------------
+
+/// The binary in `w` with `SLACK_WEBHOOK_URL` pointing at `slack`.
+fn with_webhook(w: &Workdir, slack: &MockServer) -> assert_cmd::Command {
+    let mut cmd = w.cmd();
+    cmd.env(
+        "SLACK_WEBHOOK_URL",
+        format!("{}{SLACK_WEBHOOK_PATH}", slack.uri()),
+    );
+    cmd
+}
+
+#[tokio::test]
+async fn a_webhook_that_answers_2xx_has_taken_the_message_whatever_its_body() {
+    let pages = MockServer::start().await;
+    serve(&pages, PAGE, page("e-mail address")).await;
+    let slack = MockServer::start().await;
+    let answers = [
+        (
+            "200, bare ok, no Content-Type",
+            ResponseTemplate::new(200).set_body_bytes("ok"),
+        ),
+        ("201, empty", ResponseTemplate::new(201)),
+        (
+            "202, JSON that reads like an error",
+            ResponseTemplate::new(202)
+                .set_body_json(serde_json::json!({"ok": false, "error": "invalid_payload"})),
+        ),
+        ("204", ResponseTemplate::new(204)),
+        (
+            "200, HTML",
+            ResponseTemplate::new(200).set_body_raw("<html>thanks</html>", "text/html"),
+        ),
+    ];
+    for (how, answer) in answers {
+        slack.reset().await;
+        Mock::given(method("POST"))
+            .and(path(SLACK_WEBHOOK_PATH))
+            .respond_with(answer)
+            .mount(&slack)
+            .await;
+        let w = Workdir::new(&target("acme", &format!("{}{PAGE}", pages.uri()), ""));
+        let mut cmd = with_webhook(&w, &slack);
+        cmd.arg("check");
+        let out = run(cmd).await;
+        assert_eq!(out.code, 0, "{how}: delivered: {out:?}");
+        assert!(w.snapshots().join("acme.md").is_file(), "{how}: stored");
+        // Nothing is sent again.
+        let mut again = with_webhook(&w, &slack);
+        again.arg("check");
+        assert_eq!(run(again).await.code, 0, "{how}");
+        assert_eq!(
+            slack_bodies(&slack, SLACK_WEBHOOK_PATH).await.len(),
+            1,
+            "{how}: posted once"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_slack_that_answers_late_is_not_asked_again_in_that_run() {
+    let pages = MockServer::start().await;
+    serve(&pages, "/a", page("e-mail address")).await;
+    serve(&pages, "/b", page("postal address")).await;
+    let slack = MockServer::start().await;
+    // Slack takes each message, but answers after the client's timeout.
+    Mock::given(method("POST"))
+        .and(path(SLACK_WEBHOOK_PATH))
+        .respond_with(slack_ok().set_delay(Duration::from_secs(3)))
+        .mount(&slack)
+        .await;
+    let w = Workdir::new(&format!(
+        "{}{}",
+        target("a", &format!("{}/a", pages.uri()), ""),
+        target("b", &format!("{}/b", pages.uri()), "")
+    ));
+    let config = std::fs::read_to_string(w.config())
+        .unwrap()
+        .replace("timeout_secs = 5", "timeout_secs = 1");
+    std::fs::write(w.config(), config).unwrap();
+
+    let mut cmd = with_webhook(&w, &slack);
+    cmd.arg("check");
+    let late = run(cmd).await;
+    assert_eq!(late.code, 1, "not known to be delivered: {late:?}");
+    assert!(
+        late.stdout.contains("no answer within 1 s")
+            && late.stdout.contains("not sent again in this run"),
+        "{}",
+        late.stdout
+    );
+    // One request in all: the late one is not repeated, and the other target waits.
+    assert_eq!(slack_bodies(&slack, SLACK_WEBHOOK_PATH).await.len(), 1);
+    assert!(!w.snapshots().join("a.md").exists() && !w.snapshots().join("b.md").exists());
+
+    // Slack answers in time again: both go out, the late one a second time (the repeat the
+    // README names), and then nothing more.
+    slack.reset().await;
+    Mock::given(method("POST"))
+        .and(path(SLACK_WEBHOOK_PATH))
+        .respond_with(slack_ok())
+        .mount(&slack)
+        .await;
+    let mut cmd = with_webhook(&w, &slack);
+    cmd.arg("check");
+    assert_eq!(run(cmd).await.code, 0);
+    assert_eq!(slack_bodies(&slack, SLACK_WEBHOOK_PATH).await.len(), 2);
+}
+
+#[tokio::test]
+async fn a_routed_webhook_variable_that_is_not_a_url_fails_only_its_targets() {
+    let pages = MockServer::start().await;
+    serve(&pages, "/legal", page("e-mail address")).await;
+    serve(&pages, "/eng", page("postal address")).await;
+    let slack = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(SLACK_WEBHOOK_PATH))
+        .respond_with(slack_ok())
+        .mount(&slack)
+        .await;
+    let w = Workdir::new(&format!(
+        "{}{}",
+        target(
+            "legal",
+            &format!("{}/legal", pages.uri()),
+            "slack_webhook_env = \"LEGAL_HOOK\""
+        ),
+        target("eng", &format!("{}/eng", pages.uri()), "")
+    ));
+    let mut cmd = with_webhook(&w, &slack);
+    cmd.env("LEGAL_HOOK", "hooks.slack.com/services/oops-SECRETpart")
+        .arg("check");
+    let out = run(cmd).await;
+    assert_eq!(
+        out.code, 1,
+        "that route's targets fail, not the run: {out:?}"
+    );
+    assert!(
+        out.stdout.contains("LEGAL_HOOK is not an http(s) URL"),
+        "names the variable: {}",
+        out.stdout
+    );
+    assert!(
+        !out.stdout.contains("SLACK_WEBHOOK_URL is not"),
+        "{}",
+        out.stdout
+    );
+    assert!(!out.stdout.contains("SECRETpart") && !out.stderr.contains("SECRETpart"));
+    assert!(
+        !w.snapshots().join("legal.md").exists(),
+        "kept for the next run"
+    );
+    assert!(
+        w.snapshots().join("eng.md").exists(),
+        "the other route delivered"
+    );
+    assert_eq!(slack_bodies(&slack, SLACK_WEBHOOK_PATH).await.len(), 1);
+}
+
+#[tokio::test]
+async fn no_log_level_prints_a_secret() {
+    let pages = MockServer::start().await;
+    serve(&pages, "/legal", page("e-mail address")).await;
+    serve(&pages, "/eng", page("postal address")).await;
+    let slack = MockServer::start().await;
+    const LEGAL_PATH: &str = "/services/T000/B111/LEGALsecret";
+    for p in [SLACK_WEBHOOK_PATH, LEGAL_PATH] {
+        Mock::given(method("POST"))
+            .and(path(p))
+            .respond_with(slack_ok())
+            .mount(&slack)
+            .await;
+    }
+    Mock::given(method("POST"))
+        .and(path("/api/chat.postMessage"))
+        .respond_with(slack_posted("1764441120.000100"))
+        .mount(&slack)
+        .await;
+    // `http://user:password@127.0.0.1:port/…`: a password in the URL, as some proxies want.
+    let with_password = |p: &str| slack.uri().replace("://", "://hook:PWsecret99@") + p;
+    let secrets = ["SECRETxyz", "LEGALsecret", "PWsecret99", "SECRETtoken"];
+    for level in [
+        "trace",
+        "debug",
+        "info,hyper=trace,hyper_util=trace,reqwest=trace",
+    ] {
+        let w = Workdir::new(&format!(
+            "{}{}",
+            target(
+                "legal",
+                &format!("{}/legal", pages.uri()),
+                "slack_webhook_env = \"LEGAL_HOOK\""
+            ),
+            target("eng", &format!("{}/eng", pages.uri()), "")
+        ));
+        let mut cmd = w.cmd();
+        cmd.env("SLACK_WEBHOOK_URL", with_password(SLACK_WEBHOOK_PATH))
+            .env("LEGAL_HOOK", with_password(LEGAL_PATH))
+            .env("RUST_LOG", level)
+            .arg("check");
+        let out = run(cmd).await;
+        assert_eq!(out.code, 0, "{level}: {out:?}");
+        assert!(!out.stderr.is_empty(), "{level}: logs were written");
+        for s in secrets {
+            assert!(
+                !out.stderr.contains(s),
+                "{level}: stderr shows {s}:\n{}",
+                out.stderr
+            );
+            assert!(!out.stdout.contains(s), "{level}: stdout shows {s}");
+        }
+
+        // A bot token, with a password in the API's URL.
+        let w = Workdir::new(&target("eng", &format!("{}/eng", pages.uri()), ""));
+        let mut cmd = w.cmd();
+        cmd.env("SLACK_BOT_TOKEN", SLACK_BOT_TOKEN)
+            .env("SLACK_CHANNEL", "C0TEST")
+            .env("SLACK_API_URL", with_password("/api"))
+            .env("RUST_LOG", level)
+            .arg("check");
+        let out = run(cmd).await;
+        assert_eq!(out.code, 0, "{level}: {out:?}");
+        for s in secrets {
+            assert!(
+                !out.stderr.contains(s),
+                "{level}: stderr shows {s}:\n{}",
+                out.stderr
+            );
+        }
+    }
+    assert_eq!(slack_bodies(&slack, LEGAL_PATH).await.len(), 3);
 }

@@ -1,19 +1,22 @@
 //! Slack delivery through slack-morphism: an incoming webhook (one message per target) or a bot
 //! token and channel (a summary per target, the full diff in its thread). Paced to about one
-//! message a second; 429 waits for `Retry-After`, 5xx and connection errors are retried with
-//! backoff; secrets never appear in what it logs or returns.
+//! message a second; 429 waits for `Retry-After`, 5xx and failed connections are retried with
+//! backoff. A request that was sent but got no answer in time is not sent again in the run
+//! (Slack may have taken it), and time is bounded per message and per run. Secrets never
+//! appear in what it logs or returns.
 
 mod escape;
 mod message;
 
 use std::fmt;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::LazyLock;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::HttpConnector;
-use regex::Regex;
 use serde::Deserialize;
 use slack_morphism::errors::SlackClientError;
 use slack_morphism::prelude::{
@@ -42,11 +45,40 @@ const MIN_INTERVAL: Duration = Duration::from_secs(1);
 const MAX_ATTEMPTS: u32 = 4;
 /// The first wait after a 5xx or connection error; it doubles with each try.
 const BACKOFF_START: Duration = Duration::from_millis(500);
-/// How long one request may take, and its connection.
+/// How long one request may take unless [`SlackNotifier::with_timeout`] says otherwise
+/// (`check` passes `[http] timeout_secs`), and its connection.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// All tries of one message end within this many request timeouts.
+const MESSAGE_TIMEOUTS: u32 = 2;
+/// All of a run's messages to Slack spend at most this many request timeouts waiting for
+/// answers (pacing not counted); later messages wait for the next run.
+const RUN_TIMEOUTS: u32 = 10;
 
 type Connector = SlackClientHyperConnector<HttpsConnector<HttpConnector>>;
+/// The plain HTTP client for webhook posts: slack-morphism reads a webhook's answer as JSON,
+/// and so takes a 2xx `ok` without a JSON Content-Type for a refusal.
+type WebhookClient = hyper_util::client::legacy::Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
+
+/// The time a run's Slack messages have spent waiting for answers, shared by every
+/// destination of the run.
+#[derive(Debug, Default)]
+pub struct RunClock {
+    spent_ms: AtomicU64,
+}
+
+impl RunClock {
+    fn spent(&self) -> Duration {
+        Duration::from_millis(self.spent_ms.load(Ordering::Relaxed))
+    }
+
+    fn add(&self, d: Duration) {
+        self.spent_ms.fetch_add(
+            d.as_millis().min(u64::MAX as u128) as u64,
+            Ordering::Relaxed,
+        );
+    }
+}
 
 /// Where the messages go.
 enum Destination {
@@ -69,6 +101,12 @@ pub struct SlackNotifier {
     secrets: Vec<String>,
     /// Slack did not answer in this run: later messages are not tried.
     down: AtomicBool,
+    /// Webhook posts go through this client (the bot's through slack-morphism's).
+    webhook_client: WebhookClient,
+    /// How long one request may take.
+    timeout: Duration,
+    /// The run's time spent on Slack, shared with the run's other destinations.
+    clock: Arc<RunClock>,
 }
 
 /// A notification that did not go out (or only in part).
@@ -101,8 +139,13 @@ impl fmt::Debug for SlackNotifier {
 enum Failure {
     /// Slack asks to wait this long.
     RateLimited(Duration),
-    /// A 5xx, a timeout or a broken connection: worth another try.
+    /// A 5xx or a connection that could not be made: worth another try.
     Transient(String),
+    /// The request went out, and no answer came in time (or the connection broke while
+    /// waiting): Slack may have taken it, so it is not sent again in this run.
+    Uncertain(String),
+    /// The run's time for Slack is used up.
+    OutOfTime(String),
     /// Slack will not take this message as it is (bad settings, archived channel, …).
     Rejected(String),
 }
@@ -119,15 +162,27 @@ impl SlackNotifier {
     /// Posts through an incoming webhook (`SLACK_WEBHOOK_URL`). The URL is a secret: it is
     /// never shown, not even when it is invalid.
     pub fn webhook(url: &str) -> Result<Self, NotifyError> {
+        Self::webhook_from("SLACK_WEBHOOK_URL", url)
+    }
+
+    /// Posts through the incoming webhook held by the environment variable `var`, which the
+    /// errors name (the URL itself is never shown).
+    pub fn webhook_from(var: &str, url: &str) -> Result<Self, NotifyError> {
         let parsed = Url::parse(url.trim())
             .ok()
             .filter(|u| matches!(u.scheme(), "https" | "http") && u.host().is_some())
             .ok_or_else(|| {
-                NotifyError::Settings(
-                    "SLACK_WEBHOOK_URL is not an http(s) URL (its value is not shown: it is a secret)\n  help: copy the webhook URL from your Slack app's \"Incoming Webhooks\" page; it starts with https://hooks.slack.com/services/".into(),
-                )
+                NotifyError::Settings(format!(
+                    "{var} is not an http(s) URL (its value is not shown: it is a secret)\n  help: copy the webhook URL from your Slack app's \"Incoming Webhooks\" page; it starts with https://hooks.slack.com/services/"
+                ))
             })?;
         let mut secrets = vec![url.trim().to_string(), parsed.to_string()];
+        // A password (`https://u:SECRET@…`) and a user name are secrets too.
+        for part in [parsed.password().unwrap_or(""), parsed.username()] {
+            if part.len() >= 3 {
+                secrets.push(part.to_string());
+            }
+        }
         let path = parsed.path();
         if path.len() > 1 {
             secrets.push(path.to_string());
@@ -163,7 +218,15 @@ impl SlackNotifier {
             token: SlackApiToken::new(SlackApiTokenValue(token.clone())),
             channel: SlackChannelId(channel.trim().to_string()),
         };
-        Self::new(destination, api_url, vec![token])
+        let mut secrets = vec![token];
+        // A password in the API's URL (a proxy's, say) is as secret as the token.
+        if let Some(pw) = Url::parse(api_url)
+            .ok()
+            .and_then(|u| u.password().map(str::to_string))
+        {
+            secrets.push(pw);
+        }
+        Self::new(destination, api_url, secrets)
     }
 
     fn new(
@@ -174,15 +237,36 @@ impl SlackNotifier {
         secrets.retain(|s| !s.is_empty());
         // Longest first, so that a part never hides inside a whole that is then left half-shown.
         secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        super::secrets::register(&secrets);
         let connector = SlackClientHyperConnector::with_connector(https_connector()?)
             .with_slack_api_url(api_url);
+        let webhook_client =
+            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                .build(https_connector()?);
         Ok(SlackNotifier {
             destination,
             client: SlackClient::new(connector),
             last_post: Mutex::new(None),
             secrets,
             down: AtomicBool::new(false),
+            webhook_client,
+            timeout: REQUEST_TIMEOUT,
+            clock: Arc::default(),
         })
+    }
+
+    /// Each request may take `timeout`; one message's tries end within
+    /// two of them, and the run's messages (`clock`, shared by every
+    /// destination of the run) spend at most ten of them waiting for Slack.
+    pub fn with_timeout(mut self, timeout: Duration, clock: Arc<RunClock>) -> Self {
+        self.timeout = timeout.max(Duration::from_millis(1));
+        self.clock = clock;
+        self
+    }
+
+    /// The secrets this destination holds, for what must never show them (the logs).
+    pub fn secrets(&self) -> &[String] {
+        &self.secrets
     }
 
     fn layout(&self) -> Layout {
@@ -288,24 +372,39 @@ impl SlackNotifier {
         out
     }
 
-    /// Posts one message, paced and retried as the run's [`retry::Policy`] says; the
-    /// message's `ts` when Slack gives one.
+    /// Posts one message, paced and retried as the run's [`retry::Policy`] says, within the
+    /// message's and the run's time; the message's `ts` when Slack gives one.
     async fn post(
         &self,
         content: &SlackMessageContent,
         thread_ts: Option<&SlackTs>,
     ) -> Result<Option<SlackTs>, NotifyError> {
-        let policy = retry::Policy::new(MAX_ATTEMPTS - 1, BACKOFF_START);
+        let deadline = Instant::now() + self.timeout * MESSAGE_TIMEOUTS;
+        let run_budget = self.timeout * RUN_TIMEOUTS;
+        let policy = retry::Policy::new(MAX_ATTEMPTS - 1, BACKOFF_START).until(deadline);
         let result = retry::run(&policy, |attempt| async move {
             self.pace().await;
-            let sent = tokio::time::timeout(REQUEST_TIMEOUT, self.send(content, thread_ts))
+            let left = run_budget.saturating_sub(self.clock.spent());
+            if left.is_zero() {
+                return Attempt::Fail(Failure::OutOfTime(format!(
+                    "Slack took {} s to answer in this run, its limit ({RUN_TIMEOUTS} × [http] timeout_secs)",
+                    run_budget.as_secs()
+                )));
+            }
+            let wait = self
+                .timeout
+                .min(deadline.saturating_duration_since(Instant::now()))
+                .min(left);
+            let started = Instant::now();
+            let sent = tokio::time::timeout(wait, self.send(content, thread_ts))
                 .await
                 .unwrap_or_else(|_| {
-                    Err(Failure::Transient(format!(
+                    Err(Failure::Uncertain(format!(
                         "no answer within {} s",
-                        REQUEST_TIMEOUT.as_secs()
+                        wait.as_secs_f32()
                     )))
                 });
+            self.clock.add(started.elapsed());
             match sent {
                 Ok(ts) => Attempt::Done(ts),
                 Err(Failure::RateLimited(wait)) => {
@@ -326,7 +425,7 @@ impl SlackNotifier {
                         after: None,
                     }
                 }
-                Err(rejected) => Attempt::Fail(rejected),
+                Err(other) => Attempt::Fail(other),
             }
         })
         .await;
@@ -335,6 +434,12 @@ impl SlackNotifier {
                 "Slack is rate-limiting these messages and asks to wait {} s; the next run sends it again",
                 wait.as_secs()
             )),
+            (error, None) if gave_up.out_of_time => NotifyError::Unreachable(format!(
+                "{} (tried {} times); no more tries within this message's {} s",
+                failure_text(&error),
+                gave_up.attempts,
+                (self.timeout * MESSAGE_TIMEOUTS).as_secs()
+            )),
             (Failure::RateLimited(_), None) => NotifyError::Rejected(format!(
                 "Slack kept answering 429 (rate limited) after {} tries",
                 gave_up.attempts
@@ -342,6 +447,10 @@ impl SlackNotifier {
             (Failure::Transient(why), None) => {
                 NotifyError::Unreachable(format!("{why} (tried {} times)", gave_up.attempts))
             }
+            (Failure::Uncertain(why), None) => NotifyError::Unreachable(format!(
+                "{why}; not sent again in this run, as Slack may have taken it (the next run sends it again)"
+            )),
+            (Failure::OutOfTime(why), None) => NotifyError::Unreachable(why),
             (Failure::Rejected(why), None) => NotifyError::Rejected(why),
         })
     }
@@ -362,14 +471,7 @@ impl SlackNotifier {
         thread_ts: Option<&SlackTs>,
     ) -> Result<Option<SlackTs>, Failure> {
         match &self.destination {
-            Destination::Webhook { url } => {
-                let request = SlackApiPostWebhookMessageRequest::new(content.clone());
-                self.client
-                    .post_webhook_message(url, &request)
-                    .await
-                    .map(|_| None)
-                    .map_err(|e| self.classify(e))
-            }
+            Destination::Webhook { url } => self.post_webhook(url, content).await,
             Destination::Bot { token, channel } => {
                 let request = chat_request(channel, content.clone(), thread_ts);
                 let session = self.client.open_session(token);
@@ -380,6 +482,68 @@ impl SlackNotifier {
                     .map_err(|e| self.classify(e))?;
                 Ok(posted.ts)
             }
+        }
+    }
+
+    /// One webhook post. Any 2xx is a delivery, whatever the body or its Content-Type: Slack
+    /// answers a plain `ok`, proxies and mocks answer what they like.
+    async fn post_webhook(
+        &self,
+        url: &Url,
+        content: &SlackMessageContent,
+    ) -> Result<Option<SlackTs>, Failure> {
+        let body = serde_json::to_vec(&SlackApiPostWebhookMessageRequest::new(content.clone()))
+            .map_err(|e| Failure::Rejected(format!("the message could not be encoded: {e}")))?;
+        let request = http::Request::post(url.as_str())
+            .header(
+                http::header::CONTENT_TYPE,
+                "application/json; charset=utf-8",
+            )
+            .body(Full::new(Bytes::from(body)))
+            .map_err(|e| Failure::Rejected(self.redact(&format!("bad webhook request: {e}"))))?;
+        let response = self.webhook_client.request(request).await.map_err(|e| {
+            let why = self.redact(&error_chain(&e));
+            if e.is_connect() {
+                Failure::Transient(format!("connection failed: {why}"))
+            } else {
+                Failure::Uncertain(format!("the connection broke before Slack answered: {why}"))
+            }
+        })?;
+        let status = response.status();
+        if status.is_success() {
+            // Taken: the body is not read (a slow one must not turn a delivery into a retry).
+            return Ok(None);
+        }
+        let retry_after = response
+            .headers()
+            .get(http::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        let body = http_body_util::Limited::new(response.into_body(), 64 * 1024)
+            .collect()
+            .await
+            .map(|b| String::from_utf8_lossy(&b.to_bytes()).into_owned())
+            .unwrap_or_default();
+        let body = short(&self.redact(body.trim()));
+        let said = if body.is_empty() {
+            String::new()
+        } else {
+            format!(" `{body}`")
+        };
+        if status == http::StatusCode::TOO_MANY_REQUESTS {
+            Err(Failure::RateLimited(retry_after.unwrap_or(MIN_INTERVAL)))
+        } else if status.is_server_error() {
+            Err(Failure::Transient(format!(
+                "it answered HTTP {}{said}",
+                status.as_u16()
+            )))
+        } else {
+            Err(Failure::Rejected(format!(
+                "HTTP {}{said}{}",
+                status.as_u16(),
+                hint(&body)
+            )))
         }
     }
 
@@ -416,15 +580,22 @@ impl SlackNotifier {
                 }
             }
             SlackClientError::HttpProtocolError(e) => {
-                let why = e
-                    .cause
-                    .as_deref()
+                let cause = e.cause.as_deref();
+                let connect = cause
+                    .and_then(|c| c.downcast_ref::<hyper_util::client::legacy::Error>())
+                    .is_some_and(|e| e.is_connect());
+                let why = cause
                     .map(|c| error_chain(c as &(dyn std::error::Error + 'static)))
                     .unwrap_or_else(|| "unknown error".into());
-                Failure::Transient(format!("connection failed: {}", self.redact(&why)))
+                let why = self.redact(&why);
+                if connect {
+                    Failure::Transient(format!("connection failed: {why}"))
+                } else {
+                    Failure::Uncertain(format!("the connection broke before Slack answered: {why}"))
+                }
             }
             SlackClientError::EndOfStream(_) => {
-                Failure::Transient("the connection closed before Slack answered".into())
+                Failure::Uncertain("the connection closed before Slack answered".into())
             }
             SlackClientError::ProtocolError(e) => Failure::Rejected(format!(
                 "Slack's answer could not be read: {}",
@@ -480,21 +651,7 @@ fn https_connector() -> Result<HttpsConnector<HttpConnector>, NotifyError> {
         .wrap_connector(http))
 }
 
-/// Shapes of Slack secrets, for text that did not come from our own settings.
-static SECRET_SHAPES: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"xox[a-z]-[A-Za-z0-9-]+|/services/[A-Za-z0-9/_-]+").expect("secret pattern")
-});
-
-/// `text` with every secret (and anything shaped like a Slack token or webhook path) replaced.
-pub(crate) fn redact(text: &str, secrets: &[String]) -> String {
-    let mut out = text.to_string();
-    for s in secrets {
-        if out.contains(s.as_str()) {
-            out = out.replace(s.as_str(), "[redacted]");
-        }
-    }
-    SECRET_SHAPES.replace_all(&out, "[redacted]").into_owned()
-}
+pub(crate) use super::secrets::redact;
 
 /// An error and its causes, one after the other, without repeats.
 fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
@@ -547,6 +704,17 @@ fn hint(code: &str) -> &'static str {
             "\n  help: Slack refused the message's layout; this is a policy-watch bug, please report it with `check --dry-run` output"
         }
         _ => "",
+    }
+}
+
+/// What a failure says, for a message that names it.
+fn failure_text(f: &Failure) -> String {
+    match f {
+        Failure::RateLimited(wait) => format!("Slack asks to wait {} s (429)", wait.as_secs()),
+        Failure::Transient(why)
+        | Failure::Uncertain(why)
+        | Failure::OutOfTime(why)
+        | Failure::Rejected(why) => why.clone(),
     }
 }
 
