@@ -329,6 +329,7 @@ pub fn track(previous: &BTreeMap<String, FindingState>, current: &[Finding]) -> 
             });
         }
     }
+    crate::inspect::sort_findings(&mut out.resolved);
     out
 }
 

@@ -47,6 +47,21 @@ impl FindingKind {
         )
     }
 
+    /// Where findings of this kind stand in a report: what a reader must fix first (broken
+    /// and empty links), then the inconclusive link checks, then the informational kinds.
+    pub fn rank(self) -> u8 {
+        match self {
+            FindingKind::Broken => 0,
+            FindingKind::EmptyLink => 1,
+            FindingKind::BrokenFragment => 2,
+            FindingKind::Unreachable => 3,
+            FindingKind::Blocked => 4,
+            FindingKind::MissingInTranslation => 5,
+            FindingKind::Redirected => 6,
+            FindingKind::Unwatched => 7,
+        }
+    }
+
     /// How many runs in a row it must be seen before it is reported.
     pub fn runs_before_report(self) -> u32 {
         match self {
@@ -75,8 +90,9 @@ pub struct Finding {
     pub section: Option<String>,
 }
 
-/// Every finding about one extracted page, in page order within each check: empty links,
-/// translation gaps, then (with `check_links`) the link check and linked-but-unwatched policies.
+/// Every finding about one extracted page, grouped by kind in [`FindingKind::rank`] order
+/// (broken and empty links first) and in page order within a kind. A link that is broken (a
+/// 404, a host that does not resolve) is not also suggested as an unwatched policy.
 ///
 /// `page_url` is where the page was fetched from in the end; `watched` holds the URLs of every
 /// configured target, so that links to them are not reported as unwatched; `checker` is shared
@@ -111,7 +127,25 @@ pub async fn inspect(
     // Ids are unique by construction; a duplicate would make the state forget one of them.
     let mut seen = BTreeSet::new();
     findings.retain(|f| seen.insert(f.id.clone()));
+    let page_of = |u: &str| u.split('#').next().unwrap_or(u).to_string();
+    let broken: HashSet<String> = findings
+        .iter()
+        .filter(|f| f.kind == FindingKind::Broken)
+        .filter_map(|f| f.url.as_deref().map(page_of))
+        .collect();
+    findings.retain(|f| {
+        f.kind != FindingKind::Unwatched
+            || f.url
+                .as_deref()
+                .is_none_or(|u| !broken.contains(&page_of(u)))
+    });
+    sort_findings(&mut findings);
     findings
+}
+
+/// Groups findings by kind, most pressing first, keeping their order within a kind.
+pub fn sort_findings(findings: &mut [Finding]) {
+    findings.sort_by_key(|f| f.kind.rank());
 }
 
 /// One page as the checks see it: its target, where it was fetched from, its content and its
