@@ -104,6 +104,13 @@ async fn links(config: &str, ids: &[&str]) -> Vec<Vec<Finding>> {
     let run = crate::common::run(cmd).await;
     assert!(run.code == 0 || run.code == 1, "links failed: {run:?}");
     let report: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON report");
+    // `links` compares nothing: a page it read is "checked", with the blocks it holds.
+    for t in report["targets"].as_array().expect("targets") {
+        if t["status"] != "failed" {
+            assert_eq!(t["status"], "checked", "{t}");
+            assert!(t["blocks"].as_u64().is_some_and(|n| n > 0), "{t}");
+        }
+    }
     report["targets"]
         .as_array()
         .expect("targets")
@@ -241,6 +248,37 @@ async fn vendor_added_only_in_english_is_missing_in_german_and_unwatched() {
     );
     assert_eq!(found[4].url.as_deref(), Some(hotjar_url.as_str()));
     assert!(found[4].message.contains("is not watched"));
+}
+
+#[tokio::test]
+async fn broken_links_come_first_and_a_broken_policy_link_is_not_also_unwatched() {
+    let g = GitBook::start().await;
+    let hotjar = MockServer::start().await;
+    Mock::given(path("/legal/policies/privacy/"))
+        .respond_with(ResponseTemplate::new(404))
+        .mount(&hotjar)
+        .await;
+    let page = g
+        .html("edit-paragraph-added.html")
+        .replace("https://www.hotjar.com", &hotjar.uri());
+    reserve(&g.page, PAGE_PATH, page).await;
+    let found = links(&config_text(&g.targets()), &["crossengage-privacy"]).await;
+    let found = &found[0];
+
+    // The broken link leads, although the page shows it after the empty German links; the
+    // translation gaps (informational) come last, and a policy link that is broken is not
+    // also proposed as a page to watch.
+    assert_eq!(
+        kinds(found),
+        vec![
+            FindingKind::Broken,
+            FindingKind::EmptyLink,
+            FindingKind::EmptyLink,
+            FindingKind::MissingInTranslation,
+            FindingKind::MissingInTranslation,
+        ],
+        "{found:#?}"
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -439,12 +477,13 @@ async fn excluded_link_and_sidebar_link_are_not_checked() {
     // Everything else on the page is what the other tests look at, and nothing more.
     assert_eq!(
         kinds(&found),
+        // Grouped by kind, broken links first (issue 18), in page order within a kind.
         vec![
-            FindingKind::BrokenFragment,
             FindingKind::Broken, // https://exa mple.com/privacy
             FindingKind::Broken, // mailto:privacy(at)example.com
             FindingKind::Broken, // tel:call-us-now
             FindingKind::Broken, // /gone
+            FindingKind::BrokenFragment,
             FindingKind::Blocked,
             FindingKind::Redirected,
         ],

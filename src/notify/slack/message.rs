@@ -128,10 +128,147 @@ pub fn compose(report: &TargetReport, ctx: &RunContext, layout: Layout) -> Compo
     }
 }
 
-/// The changes as a reader sees them: links by their text; a change of link targets alone
-/// is left to the links list.
-fn readable(changes: &[Change]) -> Vec<Change> {
-    changes.iter().filter_map(Change::as_read).collect()
+/// The changes as a reader sees them: links by their text (a change of link targets alone is
+/// left to the links list), and each block as Slack shows it — no Markdown markers.
+fn readable(changes: &[Change]) -> Vec<Shown> {
+    changes
+        .iter()
+        .filter_map(Change::as_read)
+        .map(|c| Shown::new(&c))
+        .collect()
+}
+
+/// What kind of block a snapshot line is, by its Markdown marker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    Heading(usize),
+    Item,
+    Paragraph,
+}
+
+impl Shape {
+    fn name(self) -> &'static str {
+        match self {
+            Shape::Heading(_) => "heading",
+            Shape::Item => "list item",
+            Shape::Paragraph => "paragraph",
+        }
+    }
+}
+
+/// A snapshot line's shape and its text without the marker (`## Title` → a heading
+/// "Title", `- item` → a list item, `\# not a heading` → a paragraph "# not a heading").
+/// Table rows keep their cells as written.
+fn shape(line: &str) -> (Shape, &str) {
+    let hashes = line.bytes().take_while(|b| *b == b'#').count();
+    if (1..=6).contains(&hashes) {
+        if let Some(rest) = line[hashes..].strip_prefix(' ') {
+            return (Shape::Heading(hashes), rest);
+        }
+    }
+    if let Some(rest) = line.strip_prefix("- ") {
+        return (Shape::Item, rest);
+    }
+    match line.strip_prefix('\\') {
+        Some(rest) if rest.starts_with(['#', '-', '*', '+', '>', '|']) || starts_numbered(rest) => {
+            (Shape::Paragraph, rest)
+        }
+        _ => (Shape::Paragraph, line),
+    }
+}
+
+/// "1. …": a paragraph that the snapshot escapes so that it does not read as a list.
+fn starts_numbered(text: &str) -> bool {
+    text.split_once(". ")
+        .is_some_and(|(n, _)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// One change as a Slack section shows it: the marker that leads it (➕, ✏️, a bullet for a
+/// list item), its words without Markdown markers, and a note on a change of the block's kind.
+struct Shown {
+    lead: String,
+    change: Change,
+    note: Option<String>,
+}
+
+impl Shown {
+    fn new(change: &Change) -> Self {
+        let plain = |text: &str| {
+            let (shape, body) = shape(text);
+            (shape, body.to_string())
+        };
+        let bullet = |shape: Shape| if shape == Shape::Item { " •" } else { "" };
+        match change {
+            Change::Added { text } => {
+                let (shape, text) = plain(text);
+                Shown {
+                    lead: format!("➕{}", bullet(shape)),
+                    change: Change::Added { text },
+                    note: None,
+                }
+            }
+            Change::Removed { text } => {
+                let (shape, text) = plain(text);
+                Shown {
+                    lead: format!("➖{}", bullet(shape)),
+                    change: Change::Removed { text },
+                    note: None,
+                }
+            }
+            Change::Moved { text } => {
+                let (shape, text) = plain(text);
+                let what = match shape {
+                    Shape::Heading(_) => "_moved heading:_",
+                    Shape::Item => "_moved:_ •",
+                    Shape::Paragraph => "_moved:_",
+                };
+                Shown {
+                    lead: format!("↕️ {what}"),
+                    change: Change::Moved { text },
+                    note: None,
+                }
+            }
+            Change::Changed { spans } => {
+                let (old, new) = change.sides();
+                let (old, new) = (old.unwrap_or_default(), new.unwrap_or_default());
+                let ((was, old_body), (now, new_body)) = (shape(&old), shape(&new));
+                if old_body == new_body {
+                    // Only the kind of block changed (a heading's level, a paragraph that
+                    // became a list item): the words are the same.
+                    let note = match (was, now) {
+                        (Shape::Heading(a), Shape::Heading(b)) => {
+                            format!("_is now a level-{b} heading (was level {a})_")
+                        }
+                        _ => format!("_is now a {} (was a {})_", now.name(), was.name()),
+                    };
+                    return Shown {
+                        lead: "✏️".into(),
+                        change: Change::Moved {
+                            text: new_body.to_string(),
+                        },
+                        note: Some(note),
+                    };
+                }
+                let spans = if old.len() == old_body.len() && new.len() == new_body.len() {
+                    spans.clone()
+                } else {
+                    crate::diff::word_spans(old_body, new_body)
+                };
+                let lead = match now {
+                    Shape::Heading(_) => "✏️ _heading:_",
+                    Shape::Item => "✏️ •",
+                    Shape::Paragraph => "✏️",
+                };
+                Shown {
+                    lead: lead.into(),
+                    change: Change::Changed { spans },
+                    note: (was != now
+                        && !matches!((was, now), (Shape::Heading(_), Shape::Heading(_))))
+                    .then(|| format!("_(was a {}, now a {})_", was.name(), now.name())),
+                }
+            }
+        }
+    }
 }
 
 /// The whole diff, each changed block in full, chunked into thread replies.
@@ -280,7 +417,7 @@ fn status_text(report: &TargetReport) -> Option<String> {
                 ));
             }
         }
-        Status::Unchanged => {}
+        Status::Unchanged | Status::Checked => {}
     }
     if report.rebaselined {
         lines.push(
@@ -300,44 +437,59 @@ fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
 }
 
 /// A change as one section with a few words of context; `true` if it had to be cut.
-fn change_summary(change: &Change) -> (String, bool) {
-    let (mark, runs) = match change {
-        Change::Changed { spans } => ("✏️", with_context(spans, CONTEXT_WORDS)),
-        _ => change_runs(change),
+fn change_summary(shown: &Shown) -> (String, bool) {
+    let runs = match &shown.change {
+        Change::Changed { spans } => with_context(spans, CONTEXT_WORDS),
+        other => change_runs(other),
     };
     let pieces = pieces(&runs, CHANGE_BUDGET);
     let cut = pieces.len() > 1;
-    let mut text = format!("{mark} {}", pieces.into_iter().next().unwrap_or_default());
+    let mut text = format!(
+        "{} {}",
+        shown.lead,
+        pieces.into_iter().next().unwrap_or_default()
+    );
     if cut {
         text.push_str(" …");
+    }
+    if let Some(note) = &shown.note {
+        text.push(' ');
+        text.push_str(note);
     }
     (text, cut)
 }
 
 /// A change in full, over as many sections as it needs.
-fn change_full(change: &Change) -> Vec<String> {
-    let (mark, runs) = match change {
-        Change::Changed { spans } => ("✏️", spans.clone()),
-        _ => change_runs(change),
-    };
-    pieces(&runs, SECTION_BUDGET - 10)
+fn change_full(shown: &Shown) -> Vec<String> {
+    let mut parts: Vec<String> = pieces(&change_runs(&shown.change), SECTION_BUDGET - 60)
         .into_iter()
         .enumerate()
-        .map(|(i, p)| if i == 0 { format!("{mark} {p}") } else { p })
-        .collect()
+        .map(|(i, p)| {
+            if i == 0 {
+                format!("{} {p}", shown.lead)
+            } else {
+                p
+            }
+        })
+        .collect();
+    if let (Some(note), Some(last)) = (&shown.note, parts.last_mut()) {
+        last.push(' ');
+        last.push_str(note);
+    }
+    parts
 }
 
-/// The marker and spans of an added, removed or moved block.
-fn change_runs(change: &Change) -> (&'static str, Vec<Span>) {
+/// The spans of a change: an added, removed or moved block as one span.
+fn change_runs(change: &Change) -> Vec<Span> {
     let span = |op, text: &str| Span {
         op,
         text: text.to_string(),
     };
     match change {
-        Change::Added { text } => ("➕", vec![span(SpanOp::Added, text)]),
-        Change::Removed { text } => ("➖", vec![span(SpanOp::Removed, text)]),
-        Change::Moved { text } => ("↕️ _moved:_", vec![span(SpanOp::Equal, text)]),
-        Change::Changed { spans } => ("✏️", spans.clone()),
+        Change::Added { text } => vec![span(SpanOp::Added, text)],
+        Change::Removed { text } => vec![span(SpanOp::Removed, text)],
+        Change::Moved { text } => vec![span(SpanOp::Equal, text)],
+        Change::Changed { spans } => spans.clone(),
     }
 }
 
@@ -593,12 +745,16 @@ fn finding_line(f: &Finding, detail: bool) -> String {
 fn findings_blocks(report: &TargetReport) -> Vec<SlackBlock> {
     let mut blocks = Vec::new();
     if !report.new_findings.is_empty() {
-        let lines: Vec<String> = report
-            .new_findings
-            .iter()
-            .map(|f| finding_line(f, true))
-            .collect();
-        let title = format!("⚠️ *New findings ({})*", lines.len());
+        // Grouped by kind, the ones to fix first (broken and empty links) at the top, so that
+        // what a long list cuts off is the informational end.
+        let mut new = report.new_findings.clone();
+        crate::inspect::sort_findings(&mut new);
+        let lines: Vec<String> = new.iter().map(|f| finding_line(f, true)).collect();
+        let mut title = format!("⚠️ *New findings ({})*", lines.len());
+        if let Some(counts) = kind_counts(&new) {
+            title.push_str(": ");
+            title.push_str(&counts);
+        }
         blocks.push(section(list(&title, &lines, "findings")));
     }
     if !report.resolved_findings.is_empty() {
@@ -622,6 +778,44 @@ fn findings_blocks(report: &TargetReport) -> Vec<SlackBlock> {
         )));
     }
     blocks
+}
+
+/// "2 broken links, 1 empty link, …" for findings of more than one kind, in their order.
+fn kind_counts(findings: &[Finding]) -> Option<String> {
+    let mut counts: Vec<(FindingKind, usize)> = Vec::new();
+    for f in findings {
+        match counts.last_mut() {
+            Some((kind, n)) if *kind == f.kind => *n += 1,
+            _ => counts.push((f.kind, 1)),
+        }
+    }
+    if counts.len() < 2 {
+        return None;
+    }
+    let words = |kind: FindingKind, n: usize| -> String {
+        #[allow(unreachable_patterns)]
+        let (one, many) = match kind {
+            FindingKind::Broken => ("broken link", "broken links"),
+            FindingKind::EmptyLink => ("empty link", "empty links"),
+            FindingKind::BrokenFragment => ("broken anchor", "broken anchors"),
+            FindingKind::Unreachable => ("unreachable link", "unreachable links"),
+            FindingKind::Blocked => ("link check blocked", "link checks blocked"),
+            FindingKind::MissingInTranslation => {
+                ("missing in translation", "missing in translation")
+            }
+            FindingKind::Redirected => ("redirected link", "redirected links"),
+            FindingKind::Unwatched => ("linked policy not watched", "linked policies not watched"),
+            _ => return format!("{n} {}", humanize(kind).to_lowercase()),
+        };
+        format!("{n} {}", plural(n, one, many))
+    };
+    Some(
+        counts
+            .into_iter()
+            .map(|(kind, n)| words(kind, n))
+            .collect::<Vec<_>>()
+            .join(", "),
+    )
 }
 
 /// "… N more changes — full diff in …", pointing to the run's summary and the snapshot history.
