@@ -129,7 +129,8 @@ pub enum TargetError {
 pub enum NotifyError {
     #[error("Slack refused the message: {0}")]
     Rejected(String),
-    #[error("Slack could not be reached: {0}")]
+    /// No answer, or only server errors, after the retries.
+    #[error("Slack did not take the message: {0}")]
     Unreachable(String),
     /// The Slack settings in the environment cannot be used (exit code 2).
     #[error("Slack settings: {0}")]

@@ -178,8 +178,14 @@ pub(super) async fn run(
         }
     }
     if payloads_only {
+        // stdout holds one JSON object a line (or nothing): the words go to stderr.
         if previews == 0 {
-            let _ = out.put("nothing would be posted\n");
+            eprintln!("policy-watch: dry run: nothing would be posted, and nothing was written");
+        } else {
+            eprintln!(
+                "policy-watch: dry run: the messages for {} are shown above; none was posted, and nothing was written",
+                crate::report::plural(previews, "target", "targets"),
+            );
         }
     } else {
         let _ = out.put(&stream.end());

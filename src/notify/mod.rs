@@ -134,7 +134,7 @@ impl Notifier {
                 Some(SlackRoute::WebhookEnv(name)) => match get(name) {
                     // A value that is no URL fails this route's targets alone.
                     Some(url) => match slack::SlackNotifier::webhook_from(name, &url) {
-                        Ok(slack) => Way::Slack(Box::new(slack)),
+                        Ok(slack) => Way::Slack(Box::new(slack.from_variable(name))),
                         Err(e) => Way::Missing(format!(
                             "{e} (the webhook named by this target's slack_webhook_env); the next run sends it again"
                         )),
@@ -208,12 +208,25 @@ impl Notifier {
         }
     }
 
-    /// What `check --dry-run` prints instead of sending: the payloads, for a remote way.
+    /// What `check --dry-run` prints instead of sending, for a remote way: one JSON object on
+    /// one line, naming the target and where its messages would go, with the exact bodies
+    /// that would be posted (`messages`), or why it could not be sent (`error`).
     pub fn preview(&self, report: &TargetReport, ctx: &RunContext) -> Option<String> {
-        match self.way(&report.id) {
-            Way::Stdout => None,
-            Way::Slack(slack) => Some(slack.preview(report, ctx)),
-            Way::Missing(why) => Some(format!("{}: not sendable: {why}\n", report.id)),
-        }
+        let line = match self.way(&report.id) {
+            Way::Stdout => return None,
+            Way::Slack(slack) => serde_json::json!({
+                "target": report.id,
+                "destination": slack.label(),
+                "messages": slack.payloads(report, ctx),
+            }),
+            Way::Missing(why) => serde_json::json!({
+                "target": report.id,
+                "destination": null,
+                "error": format!("not sendable: {why}"),
+            }),
+        };
+        let mut out = serde_json::to_string(&line).expect("JSON value prints");
+        out.push('\n');
+        Some(out)
     }
 }

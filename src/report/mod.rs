@@ -35,6 +35,8 @@ pub enum Status {
     Failed,
     /// `diff` only: there is no snapshot to compare with yet.
     NoSnapshot,
+    /// `links` only: fetched and inspected, not compared with the snapshot.
+    Checked,
 }
 
 /// One target's part of a run.
@@ -159,6 +161,10 @@ impl TargetReport {
         let mut parts: Vec<&str> = Vec::new();
         match self.status {
             Status::Watching => parts.push("now watching"),
+            // "back" is said once: "back, at an earlier version", not "back, back to …".
+            Status::Changed if self.back_to.is_some() && self.back => {
+                parts.push("at an earlier version again")
+            }
             Status::Changed if self.back_to.is_some() => parts.push("back to an earlier version"),
             Status::Changed if self.changes.is_empty() && self.moved_from.is_some() => {
                 parts.push("moved")
@@ -168,6 +174,7 @@ impl TargetReport {
             Status::Failed if self.unreachable_alert => parts.push("unreachable"),
             Status::Failed => parts.push("fetch failed"),
             Status::NoSnapshot => parts.push("no snapshot yet"),
+            Status::Checked => parts.push("checked"),
             Status::Unchanged => {}
         }
         if self.back {
@@ -237,7 +244,7 @@ pub struct Stream {
     /// Markdown: the summary table's rows (one short line a target).
     rows: Vec<String>,
     /// Text: how many targets ended how, for the closing line.
-    tally: [usize; 5],
+    tally: [usize; 6],
 }
 
 impl Stream {
@@ -256,7 +263,7 @@ impl Stream {
             generated_at,
             seen: 0,
             rows: Vec::new(),
-            tally: [0; 5],
+            tally: [0; 6],
         }
     }
 
@@ -267,6 +274,10 @@ impl Stream {
     /// What comes before the first target.
     pub fn begin(&mut self) -> String {
         match self.format {
+            Format::Text if self.dry_run => {
+                "dry run: what `check` would report; nothing is posted and nothing is written\n\n"
+                    .into()
+            }
             Format::Text => String::new(),
             Format::Markdown => markdown::begin(&self.command, self.dry_run),
             Format::Json => format!(
@@ -283,7 +294,7 @@ impl Stream {
         self.seen += 1;
         self.tally[t.status as usize] += 1;
         match self.format {
-            Format::Text => text::target_text(t, self.color, self.list_open()),
+            Format::Text => text::target_text(t, self.color, self.list_open(), self.dry_run),
             Format::Markdown => {
                 let (section, row) = markdown::target_section(t, self.list_open());
                 self.rows.push(row);
@@ -309,12 +320,13 @@ impl Stream {
         match self.format {
             Format::Text if self.seen == 0 => "no targets\n".into(),
             Format::Text if self.seen > 1 && !self.list_open() => {
-                const NAMES: [&str; 5] = [
+                const NAMES: [&str; 6] = [
                     "now watching",
                     "changed",
                     "unchanged",
                     "failed",
                     "without snapshot",
+                    "checked",
                 ];
                 let parts: Vec<String> = self
                     .tally
@@ -324,9 +336,14 @@ impl Stream {
                     .map(|(n, name)| format!("{n} {name}"))
                     .collect();
                 format!(
-                    "{}: {}\n",
+                    "{}: {}{}\n",
                     plural(self.seen, "target", "targets"),
-                    parts.join(", ")
+                    parts.join(", "),
+                    if self.dry_run {
+                        " (dry run: nothing posted, nothing written)"
+                    } else {
+                        ""
+                    }
                 )
             }
             Format::Text => String::new(),
@@ -394,6 +411,15 @@ pub fn with_context(spans: &[crate::diff::Span], words: usize) -> Vec<crate::dif
 mod tests {
     use super::*;
     use crate::diff::word_spans;
+
+    #[test]
+    fn a_page_back_at_an_earlier_version_says_back_once() {
+        let mut r = TargetReport::new("x", "X", "https://a.example/", Status::Changed);
+        r.back_to = Some(Timestamp::UNIX_EPOCH);
+        assert_eq!(r.headline(), "back to an earlier version");
+        r.back = true;
+        assert_eq!(r.headline(), "back, at an earlier version again");
+    }
 
     #[test]
     fn context_is_cut_around_the_change() {

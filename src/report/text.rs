@@ -43,14 +43,15 @@ impl Styles {
 }
 
 /// One target's part of a text report; `color` adds ANSI styles.
-pub(super) fn target_text(t: &TargetReport, color: bool, list_open: bool) -> String {
+/// `dry_run`: nothing is stored, so the report says what would be.
+pub(super) fn target_text(t: &TargetReport, color: bool, list_open: bool, dry_run: bool) -> String {
     let mut out = String::new();
-    target(&mut out, t, &Styles::new(color), list_open);
+    target(&mut out, t, &Styles::new(color), list_open, dry_run);
     out
 }
 
 /// `list_open`: show every open finding in full (the `links` command), not only new ones.
-fn target(out: &mut String, t: &TargetReport, st: &Styles, list_open: bool) {
+fn target(out: &mut String, t: &TargetReport, st: &Styles, list_open: bool, dry_run: bool) {
     let headline = if list_open && t.status != Status::Failed {
         findings_headline(t)
     } else {
@@ -88,7 +89,8 @@ fn target(out: &mut String, t: &TargetReport, st: &Styles, list_open: bool) {
         }
     }
     if t.status == Status::Watching {
-        let _ = writeln!(out, "  baseline stored ({} blocks)", t.blocks);
+        let stored = if dry_run { "would be stored" } else { "stored" };
+        let _ = writeln!(out, "  baseline {stored} ({} blocks)", t.blocks);
     }
     if t.status == Status::NoSnapshot {
         let _ = writeln!(

@@ -270,6 +270,13 @@ async fn dry_run_reports_but_writes_nothing() {
     let run = w.run(&["check", "--dry-run"]).await;
     assert_eq!(run.code, 0);
     assert!(run.stdout.contains("now watching"));
+    // A dry run says so, and says what would be stored rather than what was.
+    assert!(run.stdout.starts_with("dry run: "), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("baseline would be stored"),
+        "{}",
+        run.stdout
+    );
     assert!(w.snapshot_files().is_empty(), "dry run wrote files");
 }
 

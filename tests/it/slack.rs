@@ -477,6 +477,27 @@ async fn unreachable_slack_fails_without_showing_the_url() {
 
 // --- end to end, through the binary ---------------------------------------------------------------
 
+#[tokio::test]
+async fn a_refused_connection_to_slack_says_which_variable_to_check() {
+    let pages = MockServer::start().await;
+    let w = watched_and_edited(&pages).await;
+    let mut cmd = w.cmd();
+    cmd.env(
+        "SLACK_WEBHOOK_URL",
+        format!("{}{SLACK_WEBHOOK_PATH}", closed_port()),
+    )
+    .arg("check");
+    let out = run(cmd).await;
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(
+        out.stdout
+            .contains("help: check the URL in SLACK_WEBHOOK_URL"),
+        "{}",
+        out.stdout
+    );
+    assert!(!out.stdout.contains("SECRETxyz") && !out.stderr.contains("SECRETxyz"));
+}
+
 const PAGE: &str = "/privacy-policy";
 
 /// A working folder watching the GitBook page (no link checks), with its baseline stored by a
@@ -528,6 +549,14 @@ async fn slack_down_keeps_the_snapshot_and_the_next_run_delivers() {
     assert!(
         failed.stdout.contains("not delivered") || failed.stderr.contains("not delivered"),
         "{failed:?}"
+    );
+    // Slack answered, with errors: it was reached, it did not take the message.
+    assert!(
+        failed
+            .stdout
+            .contains("Slack did not take the message: it answered HTTP 500"),
+        "{}",
+        failed.stdout
     );
     slack.verify().await;
 
@@ -668,8 +697,17 @@ async fn dry_run_prints_the_payload_and_posts_nothing() {
     cmd.args(["check", "--dry-run"]);
     let out = run(cmd).await;
     assert_eq!(out.code, 0, "{out:?}");
-    let payload: Value = serde_json::from_str(&out.stdout).expect("the payload as JSON");
+    // One JSON object a line: the target, where it would go, and the exact bodies.
+    let line: Value = serde_json::from_str(out.stdout.trim_end()).expect("one JSON line");
+    assert_eq!(out.stdout.lines().count(), 1, "{}", out.stdout);
+    assert_eq!(line["target"], "crossengage-privacy", "{line}");
+    assert_eq!(
+        line["destination"], "incoming webhook (SLACK_WEBHOOK_URL)",
+        "{line}"
+    );
+    let payload = &line["messages"][0];
     assert!(payload["blocks"].is_array(), "{payload}");
+    assert!(out.stderr.contains("dry run"), "{}", out.stderr);
     assert!(out.stdout.contains("phone number*"), "{}", out.stdout);
     assert!(!out.stdout.contains("SECRETxyz"));
     assert_eq!(w.snapshot_files(), before);
@@ -842,4 +880,95 @@ async fn a_channel_route_without_a_bot_token_is_a_settings_error() {
         out.stderr
     );
     assert!(slack_bodies(&slack, SLACK_WEBHOOK_PATH).await.is_empty());
+}
+
+/// A policy page with a heading, a paragraph and a list, padded to a policy's length.
+fn structured_page(heading: &str, items: &[&str], tail: &str) -> String {
+    let items: String = items.iter().map(|i| format!("<li>{i}</li>")).collect();
+    format!(
+        "<html><body><main><h1>Privacy policy</h1>{heading}<p>{}</p><ul>{items}</ul>{tail}</main></body></html>",
+        "We process personal data only as this policy describes, and only for as long as we need it. ".repeat(8)
+    )
+}
+
+#[tokio::test]
+async fn slack_shows_headings_and_list_items_as_it_renders_them_and_dry_run_says_where_each_goes() {
+    let pages = MockServer::start().await;
+    let before = structured_page(
+        "<h3>Use of Information</h3>",
+        &["Performance of contract", "Consent"],
+        "",
+    );
+    let after = structured_page(
+        "<h2>Use of Information</h2>",
+        &[
+            "Performance of a contract",
+            "Consent",
+            "Legitimate interest",
+        ],
+        "<h3>New processor 1</h3>",
+    );
+    serve(&pages, "/a", before.clone()).await;
+    serve(&pages, "/b", before).await;
+    let w = Workdir::new(&format!(
+        "{}{}",
+        target("policy-a", &format!("{}/a", pages.uri()), ""),
+        target("policy-b", &format!("{}/b", pages.uri()), "")
+    ));
+    assert_eq!(w.run(&["accept"]).await.code, 0);
+    pages.reset().await;
+    serve(&pages, "/a", after.clone()).await;
+    serve(&pages, "/b", after).await;
+
+    let slack = MockServer::start().await;
+    let mut cmd = with_webhook(&w, &slack);
+    cmd.args(["check", "--dry-run"]);
+    let out = run(cmd).await;
+    assert_eq!(out.code, 0, "{out:?}");
+    let lines: Vec<Value> = out
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is one JSON object"))
+        .collect();
+    let targets: Vec<&str> = lines
+        .iter()
+        .map(|l| l["target"].as_str().unwrap())
+        .collect();
+    assert_eq!(targets, ["policy-a", "policy-b"], "{}", out.stdout);
+    assert!(lines
+        .iter()
+        .all(|l| l["destination"] == "incoming webhook (SLACK_WEBHOOK_URL)"));
+
+    let sections: Vec<String> = lines[0]["messages"][0]["blocks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| b["type"] == "section")
+        .map(|b| b["text"]["text"].as_str().unwrap().to_string())
+        .collect();
+    let all = sections.join("\n");
+    assert!(
+        !all.contains('#'),
+        "Markdown heading markers reach Slack:\n{all}"
+    );
+    assert!(
+        !all.contains("- "),
+        "Markdown list markers reach Slack:\n{all}"
+    );
+    for shown in [
+        "✏️ Use of Information _is now a level-2 heading (was level 3)_",
+        "✏️ • Performance of *a* contract",
+        "➕ • *Legitimate interest*",
+        "➕ *New processor 1*",
+    ] {
+        assert!(
+            sections.iter().any(|s| s == shown),
+            "no `{shown}` in:\n{all}"
+        );
+    }
+    assert!(slack
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .is_empty());
 }

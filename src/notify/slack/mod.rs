@@ -107,6 +107,11 @@ pub struct SlackNotifier {
     timeout: Duration,
     /// The run's time spent on Slack, shared with the run's other destinations.
     clock: Arc<RunClock>,
+    /// Where messages go, in words that name no secret ("channel C0123", "incoming webhook
+    /// (SLACK_WEBHOOK_URL)"), for `check --dry-run`.
+    label: String,
+    /// The variable to check when Slack cannot be reached at all.
+    setting: String,
 }
 
 /// A notification that did not go out (or only in part).
@@ -243,6 +248,15 @@ impl SlackNotifier {
         let webhook_client =
             hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
                 .build(https_connector()?);
+        let (label, setting) = match &destination {
+            Destination::Webhook { .. } => (
+                "incoming webhook (SLACK_WEBHOOK_URL)".to_string(),
+                "SLACK_WEBHOOK_URL".to_string(),
+            ),
+            Destination::Bot { channel, .. } => {
+                (format!("channel {channel}"), "SLACK_API_URL".to_string())
+            }
+        };
         Ok(SlackNotifier {
             destination,
             client: SlackClient::new(connector),
@@ -252,6 +266,8 @@ impl SlackNotifier {
             webhook_client,
             timeout: REQUEST_TIMEOUT,
             clock: Arc::default(),
+            label,
+            setting,
         })
     }
 
@@ -267,6 +283,19 @@ impl SlackNotifier {
     /// The secrets this destination holds, for what must never show them (the logs).
     pub fn secrets(&self) -> &[String] {
         &self.secrets
+    }
+
+    /// The same webhook notifier, its URL read from the variable `name` (a target's
+    /// `slack_webhook_env`): errors and dry runs name that variable.
+    pub fn from_variable(mut self, name: &str) -> Self {
+        self.label = format!("incoming webhook ({name})");
+        self.setting = name.to_string();
+        self
+    }
+
+    /// Where messages go, in words that name no secret.
+    pub fn label(&self) -> &str {
+        &self.label
     }
 
     fn layout(&self) -> Layout {
@@ -289,7 +318,7 @@ impl SlackNotifier {
         if self.down.load(Ordering::Relaxed) {
             return Err(Undelivered {
                 error: NotifyError::Unreachable(
-                    "Slack did not answer earlier in this run; not tried again until the next run"
+                    "it did not answer earlier in this run; not tried again until the next run"
                         .into(),
                 ),
                 progress: resume.cloned(),
@@ -345,29 +374,43 @@ impl SlackNotifier {
         Undelivered { error, progress }
     }
 
-    /// The JSON that [`deliver`](Self::deliver) would send: the webhook payload, or the
-    /// `chat.postMessage` requests (thread replies name the summary's `ts`, unknown before it
-    /// is posted).
-    pub fn preview(&self, report: &TargetReport, ctx: &RunContext) -> String {
+    /// The JSON bodies that [`deliver`](Self::deliver) would send, in order: the webhook
+    /// payload, or the `chat.postMessage` requests (thread replies name the summary's `ts`,
+    /// unknown before it is posted).
+    pub fn payloads(&self, report: &TargetReport, ctx: &RunContext) -> Vec<serde_json::Value> {
         let composed = compose(report, ctx, self.layout());
-        let value = match &self.destination {
-            Destination::Webhook { .. } => {
-                serde_json::to_value(SlackApiPostWebhookMessageRequest::new(composed.message))
-            }
+        let values = match &self.destination {
+            Destination::Webhook { .. } => vec![serde_json::to_value(
+                SlackApiPostWebhookMessageRequest::new(composed.message),
+            )],
             Destination::Bot { channel, .. } => {
-                let mut requests = vec![chat_request(channel, composed.message, None)];
                 let ts = SlackTs("<ts of the message above>".into());
-                requests.extend(
-                    composed
-                        .thread
-                        .into_iter()
-                        .map(|m| chat_request(channel, m, Some(&ts))),
-                );
-                serde_json::to_value(requests)
+                std::iter::once(chat_request(channel, composed.message, None))
+                    .chain(
+                        composed
+                            .thread
+                            .into_iter()
+                            .map(|m| chat_request(channel, m, Some(&ts))),
+                    )
+                    .map(serde_json::to_value)
+                    .collect()
             }
         };
-        let mut out = serde_json::to_string_pretty(&value.expect("payload serialises"))
-            .expect("JSON value prints");
+        values
+            .into_iter()
+            .map(|v| v.expect("payload serialises"))
+            .collect()
+    }
+
+    /// The payloads as pretty JSON: the webhook payload, or the array of `chat.postMessage`
+    /// requests.
+    pub fn preview(&self, report: &TargetReport, ctx: &RunContext) -> String {
+        let mut values = self.payloads(report, ctx);
+        let value = match &self.destination {
+            Destination::Webhook { .. } => values.remove(0),
+            Destination::Bot { .. } => serde_json::Value::Array(values),
+        };
+        let mut out = serde_json::to_string_pretty(&value).expect("JSON value prints");
         out.push('\n');
         out
     }
@@ -445,7 +488,26 @@ impl SlackNotifier {
                 gave_up.attempts
             )),
             (Failure::Transient(why), None) => {
-                NotifyError::Unreachable(format!("{why} (tried {} times)", gave_up.attempts))
+                // No answer at all: most often a mistyped URL or a machine that cannot reach
+                // Slack, not Slack itself.
+                let help = if why.starts_with("connection failed") {
+                    match self.destination {
+                        Destination::Webhook { .. } => format!(
+                            "\n  help: check the URL in {} (its value is not shown: it is a secret) and that this machine can reach it",
+                            self.setting
+                        ),
+                        Destination::Bot { .. } => format!(
+                            "\n  help: check that this machine can reach Slack's Web API ({} if set, else {DEFAULT_API_URL})",
+                            self.setting
+                        ),
+                    }
+                } else {
+                    String::new()
+                };
+                NotifyError::Unreachable(format!(
+                    "{why} (tried {} times){help}",
+                    gave_up.attempts
+                ))
             }
             (Failure::Uncertain(why), None) => NotifyError::Unreachable(format!(
                 "{why}; not sent again in this run, as Slack may have taken it (the next run sends it again)"
