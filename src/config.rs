@@ -202,11 +202,27 @@ impl Config {
         };
         let file: FileConfig = toml::from_str(text).map_err(|e| {
             let line = e.span().map(|s| line_of(text, s.start)).unwrap_or(0);
+            // A value of the wrong type: name its key, as the other config errors do.
+            let key = e.span().and_then(|s| key_at(text, s.start));
+            let mut said = e.message().to_string();
+            for int in ["u64", "u32", "usize"] {
+                said = said.replace(&format!("expected {int}"), "expected a whole number");
+            }
+            let message = match &key {
+                Some(key) => format!("{key}: {said}"),
+                None => said,
+            };
             ConfigError::Syntax {
                 file: source.to_string(),
                 line,
-                message: e.message().to_string(),
-                help: syntax_help(text),
+                help: match &key {
+                    Some(key) if e.message().contains("expected a boolean") => format!(
+                        "write `{} = true` or `{0} = false`, without quotes",
+                        key.rsplit('.').next().unwrap_or(key)
+                    ),
+                    _ => syntax_help(text),
+                },
+                message,
             }
         })?;
 
@@ -528,6 +544,34 @@ fn is_safe_id(id: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
         && id.as_bytes()[0].is_ascii_alphanumeric()
         && id != "state"
+}
+
+/// The key whose value starts at byte `at` (`target.check_links` for `check_links = "yes"`
+/// under `[[target]]`), when the line reads `key = value`.
+fn key_at(text: &str, at: usize) -> Option<String> {
+    let before = text.get(..at)?;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let key = before[line_start..].trim_end().strip_suffix('=')?.trim();
+    let bare = |k: &str| {
+        !k.is_empty()
+            && k.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.')
+    };
+    if !bare(key) {
+        return None;
+    }
+    let table = before[..line_start].lines().rev().find_map(|l| {
+        let l = l.trim();
+        let name = l
+            .strip_prefix("[[")
+            .and_then(|r| r.strip_suffix("]]"))
+            .or_else(|| l.strip_prefix('[').and_then(|r| r.strip_suffix(']')))?;
+        Some(name.trim().to_string())
+    });
+    Some(match table {
+        Some(t) if bare(&t) => format!("{t}.{key}"),
+        _ => key.to_string(),
+    })
 }
 
 /// What to do about a TOML syntax error; the common slip of `[target]` for `[[target]]` is

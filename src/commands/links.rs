@@ -34,14 +34,17 @@ pub(super) async fn run(
     let (mut failed, mut problems) = (false, false);
     for (obs, found) in observations {
         let t = &obs.target;
-        let mut report = TargetReport::new(&t.id, &t.name, t.url.as_str(), Status::Unchanged);
+        let mut report = TargetReport::new(&t.id, &t.name, t.url.as_str(), Status::Checked);
         match &obs.result {
             Err(e) => {
                 failed = true;
                 report.status = Status::Failed;
                 report.error = Some(e.to_string());
             }
-            Ok(cur) => report.final_url = Some(cur.final_url.to_string()),
+            Ok(cur) => {
+                report.final_url = Some(cur.final_url.to_string());
+                report.blocks = crate::diff::blocks(&cur.markdown).len();
+            }
         }
         report.open_findings = found.unwrap_or_default();
         problems |= report.open_findings.iter().any(|f| f.kind.is_problem());

@@ -9,6 +9,7 @@ use std::time::Duration;
 use super::{print_failed, ExitCode, Printer, Runner};
 use crate::config::Target;
 use crate::error::{Error, TargetError};
+use crate::inspect::Finding;
 use crate::observe::{Current, Mode};
 use crate::report::plural;
 
@@ -36,16 +37,29 @@ pub(super) async fn run(
         )
         .await
     };
+    let watched = runner.watched_urls();
     let first = observe_all().await;
-    tokio::time::sleep(interval).await;
+    // The links of the first fetch are checked while the interval runs.
+    let inspect_first = async {
+        futures::future::join_all(first.iter().map(|obs| runner.inspect(obs, &watched))).await
+    };
+    // A sign of life on stderr: the interval is a pause, not a hang.
+    if !interval.is_zero() {
+        eprintln!(
+            "policy-watch: first fetch done; the second follows in {} s",
+            interval.as_secs_f64()
+        );
+    }
+    let (findings, ()) = tokio::join!(inspect_first, tokio::time::sleep(interval));
     let second = observe_all().await;
 
     let (mut trouble, mut problem) = (false, false);
-    for (a, b) in first.iter().zip(&second) {
-        let mut text = format!("{} — ", a.target.id);
+    for ((a, b), found) in first.iter().zip(&second).zip(findings) {
+        let mut text = format!("{} ({}) — ", a.target.name, a.target.id);
         match (&a.result, &b.result) {
             (Ok(a_cur), Ok(b_cur)) => {
-                let problems = judge(&a.target, a_cur, b_cur, &mut text);
+                let found = found.unwrap_or_default();
+                let problems = judge(&a.target, a_cur, b_cur, &found, &mut text);
                 problem |= problems;
             }
             (Err(e), _) | (_, Err(e)) => {
@@ -64,9 +78,33 @@ pub(super) async fn run(
     Ok(ExitCode::worst(trouble, problem))
 }
 
-/// Writes the verdict on one target's two fetches; whether a problem was found.
-fn judge(target: &Target, a: &Current, b: &Current, text: &mut String) -> bool {
+/// Writes the verdict on one target's two fetches and the first fetch's findings; whether a
+/// problem was found. Broken and empty links are problems: the page is not sound while a
+/// reader meets them.
+fn judge(
+    target: &Target,
+    a: &Current,
+    b: &Current,
+    findings: &[Finding],
+    text: &mut String,
+) -> bool {
     let mut problems = Vec::new();
+    let link_problems: Vec<&Finding> = findings.iter().filter(|f| f.kind.is_problem()).collect();
+    if !link_problems.is_empty() {
+        problems.push(format!(
+            "{} on the page (`policy-watch links {}` lists them with their sentences):{}",
+            plural(
+                link_problems.len(),
+                "broken or empty link",
+                "broken or empty links"
+            ),
+            target.id,
+            link_problems
+                .iter()
+                .map(|f| format!("\n      {}", f.message))
+                .collect::<String>()
+        ));
+    }
     let chars = a.extracted.text_len();
     let fallback = target.rules.select_is_default() && a.extracted.root == "body";
     if chars < FEW_CHARS {

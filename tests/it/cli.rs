@@ -281,7 +281,11 @@ async fn validate_names_a_volatile_block_with_a_rule_that_would_quiet_it() {
     ));
     let sound = w.run(&["validate", "steady", "--interval", "0"]).await;
     assert_eq!(sound.code, 0, "{sound:?}");
-    assert!(sound.stdout.contains("steady — sound"), "{}", sound.stdout);
+    assert!(
+        sound.stdout.contains("steady policy (steady) — sound"),
+        "{}",
+        sound.stdout
+    );
     assert!(
         sound.stdout.contains("selector `main` matched"),
         "{}",
@@ -305,4 +309,36 @@ async fn validate_names_a_volatile_block_with_a_rule_that_would_quiet_it() {
         noisy.stdout
     );
     assert!(!w.snapshots().exists(), "validate writes nothing");
+}
+
+#[tokio::test]
+async fn validate_says_it_waits_and_does_not_call_a_page_with_empty_links_sound() {
+    let server = MockServer::start().await;
+    serve(&server, "/privacy-policy", fixture("gitbook/base.html")).await;
+    let w = Workdir::new(&target(
+        "crossengage-privacy",
+        &format!("{}/privacy-policy", server.uri()),
+        "",
+    ));
+    let run = w
+        .run(&["validate", "crossengage-privacy", "--interval", "1"])
+        .await;
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("first fetch done; the second follows in 1 s"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stdout
+            .contains("crossengage-privacy policy (crossengage-privacy) — problem"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("! 2 broken or empty links on the page"),
+        "{}",
+        run.stdout
+    );
 }
