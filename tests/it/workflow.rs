@@ -1017,6 +1017,13 @@ fn the_snapshot_commit_names_the_changed_targets() {
     ] {
         std::fs::write(work.join("snapshots").join(file), text).unwrap();
     }
+    // The step pushes through the repository's script, as the real checkout has it.
+    std::fs::create_dir(work.join("scripts")).unwrap();
+    std::fs::copy(
+        repo_file("scripts/push.sh").0,
+        work.join("scripts").join("push.sh"),
+    )
+    .unwrap();
     let output = tmp.path().join("github_output");
     let run = std::process::Command::new("bash")
         .args(["-e", "-c", &script])
