@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+use crate::error::InvalidState;
 use crate::inspect::{Finding, FindingKind};
 
 /// Failures in a row after which a target is announced as unreachable.
@@ -18,29 +19,6 @@ pub const FAILURES_BEFORE_ALERT: u32 = 2;
 
 /// How many versions of a page's content are remembered.
 pub const VERSIONS_KEPT: usize = 5;
-
-/// `snapshots/state.json`: the alert state of every target.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct State {
-    #[serde(default)]
-    pub targets: BTreeMap<String, TargetState>,
-}
-
-impl State {
-    /// The state of `id` (empty when nothing is remembered).
-    pub fn get(&self, id: &str) -> TargetState {
-        self.targets.get(id).cloned().unwrap_or_default()
-    }
-
-    /// Sets the state of `id`; an empty state is dropped so the file stays small.
-    pub fn set(&mut self, id: &str, ts: TargetState) {
-        if ts == TargetState::default() {
-            self.targets.remove(id);
-        } else {
-            self.targets.insert(id.to_string(), ts);
-        }
-    }
-}
 
 /// What is remembered between runs about one target's alerts.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -99,6 +77,106 @@ pub struct ThreadProgress {
     pub posted: usize,
 }
 
+/// Findings remembered per target at most (a page with more is not a policy page).
+pub const MAX_FINDINGS: usize = 20_000;
+
+/// The longest finding id or summary that is remembered, in bytes.
+const MAX_FINDING_TEXT: usize = 16 * 1024;
+
+/// The earliest date a remembered version can carry.
+const EARLIEST: Timestamp = Timestamp::constant(946_684_800, 0); // 2000-01-01
+
+impl TargetState {
+    /// Checks what was read back from the snapshot folder (which anyone who can commit to the
+    /// repository can write) against what [`advance`] can produce: counts within their limits,
+    /// content hashes that are hashes, dates between 2000 and a day after `now`, a Slack
+    /// thread that names a real message. A state that fails is not used.
+    pub fn validate(&self, now: Timestamp) -> Result<(), InvalidState> {
+        if self.consecutive_failures > FAILURES_BEFORE_ALERT {
+            return Err(InvalidState::Failures(
+                self.consecutive_failures,
+                FAILURES_BEFORE_ALERT,
+            ));
+        }
+        if self.findings.len() > MAX_FINDINGS {
+            return Err(InvalidState::TooManyFindings(
+                self.findings.len(),
+                MAX_FINDINGS,
+            ));
+        }
+        for (i, (id, f)) in self.findings.iter().enumerate() {
+            if id.is_empty() || id.len() > MAX_FINDING_TEXT || f.summary.len() > MAX_FINDING_TEXT {
+                return Err(InvalidState::Finding(
+                    i + 1,
+                    "its id or summary is empty or too long",
+                ));
+            }
+            if f.consecutive == 0 || f.consecutive > f.kind.runs_before_report() {
+                return Err(InvalidState::Finding(
+                    i + 1,
+                    "a count of runs it cannot have",
+                ));
+            }
+            if f.reported && f.consecutive < f.kind.runs_before_report() {
+                return Err(InvalidState::Finding(
+                    i + 1,
+                    "marked reported before it was seen often enough",
+                ));
+            }
+        }
+        if self.versions.len() > VERSIONS_KEPT {
+            return Err(InvalidState::TooManyVersions(
+                self.versions.len(),
+                VERSIONS_KEPT,
+            ));
+        }
+        let latest = now
+            .saturating_add(jiff::SignedDuration::from_hours(24))
+            .unwrap_or(now);
+        for (i, v) in self.versions.iter().enumerate() {
+            let hex = v.hash.strip_prefix("sha256:").unwrap_or("");
+            if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(InvalidState::VersionHash(i + 1));
+            }
+            if v.seen < EARLIEST || v.seen > latest {
+                return Err(InvalidState::VersionDate(
+                    i + 1,
+                    v.seen.strftime("%Y-%m-%d").to_string(),
+                ));
+            }
+        }
+        if let Some(t) = &self.thread {
+            let ts_ok = t.ts.len() <= 32
+                && t.ts.split_once('.').is_some_and(|(a, b)| {
+                    !a.is_empty()
+                        && !b.is_empty()
+                        && a.bytes().chain(b.bytes()).all(|c| c.is_ascii_digit())
+                });
+            if !ts_ok {
+                return Err(InvalidState::Thread("not a Slack message timestamp"));
+            }
+            if t.alert.is_empty()
+                || t.alert.len() > 128
+                || !t
+                    .alert
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b':')
+            {
+                return Err(InvalidState::Thread("not an alert key"));
+            }
+            if t.posted > MAX_THREAD_PARTS {
+                return Err(InvalidState::Thread(
+                    "more replies posted than a thread has",
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// More replies than any alert's thread is split into.
+const MAX_THREAD_PARTS: usize = 10_000;
+
 fn is_zero(n: &u32) -> bool {
     *n == 0
 }
@@ -112,6 +190,9 @@ fn is_false(b: &bool) -> bool {
 pub enum Seen<'a> {
     /// The page could not be fetched or used.
     Failed,
+    /// The stored snapshot is damaged: the page may well be reachable, so nothing is counted
+    /// and nothing is announced until it is repaired.
+    Damaged,
     /// The page was fetched and extracted.
     Fetched {
         content: Content<'a>,
@@ -188,6 +269,7 @@ pub fn advance(
         open: Vec::new(),
     };
     match seen {
+        Seen::Damaged => {}
         Seen::Failed => {
             // Counted only up to the threshold: an outage rewrites nothing once announced.
             after.consecutive_failures = before

@@ -97,6 +97,80 @@ pub enum StoreError {
     NotWritable { dir: PathBuf, error: std::io::Error },
     #[error("{} is damaged: {message}\n  help: restore it from git (`git checkout -- {}`) or delete it to re-baseline", path.display(), path.display())]
     Corrupt { path: PathBuf, message: String },
+    /// A commit that a killed or failed run left could not be finished.
+    #[error("the snapshot folder {} cannot be written: the commit an earlier run left in {} cannot be finished: {error}\n  help: check the permissions, the free disk space and what is in the way", dir.display(), journal.display())]
+    Unfinished {
+        dir: PathBuf,
+        journal: PathBuf,
+        error: Box<StoreError>,
+    },
+    /// A file or folder of the store that is not what the store makes there (a link, a journal
+    /// naming files it never staged): not used, not deleted, and nothing is delivered.
+    #[error("refused {}: {why}\n  help: {help}", path.display())]
+    Refused {
+        path: PathBuf,
+        why: Refusal,
+        help: &'static str,
+    },
+}
+
+/// Why the store refused one of the files in its folder.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Refusal {
+    #[error("it is a symbolic link, and policy-watch never follows a link in the snapshot folder")]
+    Link,
+    #[error("it is not a plain file")]
+    NotAFile,
+    #[error("it is not a folder")]
+    NotAFolder,
+    #[error("it has a second name (a hard link), so writing it could change a file elsewhere")]
+    HardLinked,
+    #[error("it is larger than {0} bytes")]
+    TooLarge(u64),
+    #[error("it is on another file system than the snapshot folder, so nothing staged in it could be renamed into place")]
+    OtherFileSystem,
+    #[error("it is not a journal policy-watch writes ({0})")]
+    NotAJournal(String),
+    #[error("it names `{0}`, which is not a file policy-watch stages for a target's snapshot")]
+    ForeignName(String),
+    #[error("it names the files of more than one target")]
+    MixedTargets,
+}
+
+/// Why a target's remembered alert state cannot be trusted: the entry is reset (that target
+/// alone) and the reason reported.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum InvalidState {
+    #[error("{0} failures in a row (at most {1} are ever counted)")]
+    Failures(u32, u32),
+    #[error("{0} findings (at most {1} are kept)")]
+    TooManyFindings(usize, usize),
+    #[error("finding {0}: {1}")]
+    Finding(usize, &'static str),
+    #[error("{0} versions (at most {1} are kept)")]
+    TooManyVersions(usize, usize),
+    #[error("version {0}: not a content hash")]
+    VersionHash(usize),
+    #[error("version {0}: its date {1} lies outside the years policy-watch could have seen it")]
+    VersionDate(usize, String),
+    #[error("Slack thread: {0}")]
+    Thread(&'static str),
+}
+
+/// Why a stored alert state was not used.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum StateProblem {
+    #[error("{0}")]
+    Refused(Refusal),
+    #[error("cannot be read: {0}")]
+    Unreadable(#[source] std::io::Error),
+    #[error("not valid alert state ({0})")]
+    Syntax(String),
+    #[error(transparent)]
+    Invalid(#[from] InvalidState),
 }
 
 /// Why one target could not be processed in this run. The target fails alone: the others go

@@ -123,11 +123,28 @@ impl Observer {
             Some(s) if has_html && (rules_changed || not_modified) => {
                 let url = Url::parse(&s.meta.final_url).unwrap_or_else(|_| target.url.clone());
                 match store.load_html(&target.id)? {
-                    Some(html) => Some(self.extract(html, url, target).await.1?),
+                    Some(html) => Some(self.extract(html, url, target).await.1),
                     None => None,
                 }
             }
             _ => None,
+        };
+        // A stored page that no longer extracts is damaged (`accept` repairs it) — unless the
+        // page as served now fails too: then the rules or the site are at fault, and that
+        // failure is what is reported.
+        let restored = match restored {
+            Some(Err(e)) => {
+                if let Fetched::Page(page) = fetched {
+                    self.read(page, target, stored, mode).await?;
+                }
+                return Err(TargetError::Damaged {
+                    id: target.id.clone(),
+                    file: store.html_path(&target.id).display().to_string(),
+                    why: format!("the stored page does not extract with the current rules ({e})"),
+                });
+            }
+            Some(Ok(r)) => Some(r),
+            None => None,
         };
         // Borrowed from the snapshot unless re-made: an unchanged page copies nothing.
         let baseline: Option<Cow<'_, str>> = match (stored, &restored) {

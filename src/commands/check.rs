@@ -1,8 +1,12 @@
 //! `check`: the run as a sequence of per-target transactions. For each target, in order:
 //! observe (fetch, extract, compare, confirm) and inspect → decide what to announce →
-//! deliver (Slack answered 2xx, or the target's report is printed and flushed) → store its
-//! snapshot, then its alert state. A change is never stored before it is delivered, so a run
-//! killed at any moment loses no alert and repeats at most the ones in flight.
+//! stage its snapshot and alert state (written and synced, not yet in place) → deliver (Slack
+//! answered 2xx, or the target's report is printed and flushed) → commit (renames only). A
+//! change is never stored before it is delivered, so a run killed at any moment loses no alert
+//! and repeats at most the ones in flight; and since the commit needs no disk space, a full
+//! disk stops an alert before it goes out, never after.
+
+use std::collections::HashSet;
 
 use futures::StreamExt;
 use jiff::Timestamp;
@@ -14,7 +18,7 @@ use crate::inspect::Finding;
 use crate::notify::{Notifier, RunContext};
 use crate::observe::{assess, Mode, Pending};
 use crate::report::{Format, Status, Stream, TargetReport};
-use crate::snapshot::content_hash;
+use crate::snapshot::{content_hash, LegacyState, Staged, Store};
 
 /// A stored snapshot's content hash and when it last changed.
 type Stored = (String, Timestamp);
@@ -44,7 +48,7 @@ pub(super) async fn run(
     } else {
         Some(runner.store.lock("check")?)
     };
-    let mut state = runner.store.load_state()?;
+    let legacy = prepare_state(&runner, &targets, dry_run, ctx.time)?;
     let watched = runner.watched_urls();
     let payloads_only = dry_run && notifier.is_remote();
 
@@ -63,10 +67,7 @@ pub(super) async fn run(
 
     let (mut any_failed, mut any_undelivered) = (false, false);
     let mut store_broken: Option<StoreError> = None;
-    // Whether `state.json` holds `state` as it is in memory: true after a save until a target's
-    // state changes. The whole file is serialised per save, so saving only when something
-    // changed keeps an unchanged run from writing (and reading) it once per target.
-    let mut state_saved = false;
+    let mut stage_failed = false;
     let mut previews = 0;
     while let Some(Done {
         mut report,
@@ -76,8 +77,16 @@ pub(super) async fn run(
     }) = done.next().await
     {
         let id = report.id.clone();
-        let before = state.get(&id);
+        let loaded = runner.store.load_state(&id, legacy.as_ref(), ctx.time);
+        if let Some(problem) = &loaded.problem {
+            eprintln!(
+                "policy-watch: {id}: the alert state in {} is not used and starts empty: {problem}\n  findings already reported for {id} may be reported again",
+                runner.store.state_path(&id).display()
+            );
+        }
+        let before = &loaded.state;
         let seen = match (&content, report.status) {
+            (None, _) if report.damaged => Seen::Damaged,
             (None, _) => Seen::Failed,
             (Some((hash, stored)), status) => Seen::Fetched {
                 content: match stored {
@@ -97,7 +106,7 @@ pub(super) async fn run(
                 findings: findings.as_deref(),
             },
         };
-        let (said, after) = alert::advance(&before, seen, ctx.time);
+        let (said, after) = alert::advance(before, seen, ctx.time);
         any_failed |= report.status == Status::Failed;
         apply(&mut report, &said);
         if let Verdict::Flip(_) = said.content {
@@ -105,11 +114,31 @@ pub(super) async fn run(
             pending = None;
         }
 
+        // Stage what the delivery commits, before delivering: a full disk fails here.
+        let mut staged: Option<Staged> = None;
+        if !dry_run && store_broken.is_none() {
+            let state = (!loaded.holds(&after)).then(|| after.clone());
+            match stage(&runner.store, &id, pending.take(), state).await {
+                Ok(s) => staged = Some(s),
+                Err(e) => {
+                    eprintln!(
+                        "policy-watch: could not stage what {id} has to store: {e}\n  nothing about {id} is sent in this run; the next run tries again"
+                    );
+                    report.delivery_error = Some(format!(
+                        "not sent: what it has to store could not be written to the snapshot folder ({e})"
+                    ));
+                    stage_failed = true;
+                }
+            }
+        }
+
         // Deliver.
         let mut delivered = true;
         let mut progress = None;
         if report.is_news() {
-            if let Some(e) = &store_broken {
+            if report.delivery_error.is_some() {
+                delivered = false;
+            } else if let Some(e) = &store_broken {
                 report.delivery_error = Some(format!(
                     "not sent: the snapshot folder could not be written earlier in this run ({e})"
                 ));
@@ -143,32 +172,22 @@ pub(super) async fn run(
         }
         any_undelivered |= !delivered && report.is_news();
 
-        // Store: the snapshot, then the alert state.
-        if dry_run || store_broken.is_some() {
+        // Commit what was staged, or — undelivered — only what the alert state must keep.
+        let Some(staged) = staged else {
             continue;
-        }
-        let next: TargetState = if delivered {
-            after
-        } else {
-            let mut kept = alert::undelivered(&before, &after);
-            kept.thread = progress.or(before.thread);
-            pending = None;
-            kept
         };
-        let stored = async {
-            if let Some(p) = pending {
-                save(&runner, p).await?;
+        let stored = if delivered {
+            commit(&runner.store, staged).await
+        } else {
+            drop(staged);
+            let mut kept: TargetState = alert::undelivered(before, &after);
+            kept.thread = progress.or_else(|| before.thread.clone());
+            if loaded.holds(&kept) {
+                Ok(())
+            } else {
+                runner.store.save_state(&id, &kept)
             }
-            if state_saved && state.get(&id) == next {
-                return Ok(false);
-            }
-            state.set(&id, next);
-            state_saved = false;
-            let written = runner.store.save_state(&state)?;
-            state_saved = true;
-            Ok(written)
-        }
-        .await;
+        };
         if let Err(e) = stored {
             // On stderr: stdout holds the report, which may be one JSON document.
             eprintln!(
@@ -191,7 +210,7 @@ pub(super) async fn run(
         let _ = out.put(&stream.end());
     }
     Ok(ExitCode::worst(
-        store_broken.is_some(),
+        store_broken.is_some() || stage_failed,
         any_failed || any_undelivered || out.failed.is_some(),
     ))
 }
@@ -280,14 +299,84 @@ fn apply(report: &mut TargetReport, said: &alert::Announcements) {
     }
 }
 
-/// Stores a snapshot on the blocking pool (the writes are synced to disk).
-async fn save(runner: &Runner, p: Pending) -> Result<(), StoreError> {
-    let store = runner.store.clone();
-    tokio::task::spawn_blocking(move || store.save(&p.snapshot, p.html.as_deref()))
+/// The alert state's layout, settled before the first target: the `state.json` of an earlier
+/// release is migrated into one file per target (and removed once a run covers every configured
+/// target), and a run that covers them all prunes the states of targets no longer configured.
+/// A dry run writes nothing: it reads an unmigrated `state.json` as it is (returned).
+fn prepare_state(
+    runner: &Runner,
+    targets: &[crate::config::Target],
+    dry_run: bool,
+    now: Timestamp,
+) -> Result<Option<LegacyState>, Error> {
+    let store = &runner.store;
+    let configured: HashSet<&str> = runner
+        .config
+        .targets
+        .iter()
+        .map(|t| t.id.as_str())
+        .collect();
+    let selected: Vec<&str> = targets.iter().map(|t| t.id.as_str()).collect();
+    let whole = configured.iter().all(|id| selected.contains(id));
+    let legacy = match store.load_legacy_state(now) {
+        Ok(legacy) => legacy,
+        Err(problem) => {
+            eprintln!(
+                "policy-watch: {}: not used ({problem}); it is left as it is, and every target's alert state is read from its own file",
+                store.dir().join(crate::snapshot::LEGACY_STATE).display()
+            );
+            None
+        }
+    };
+    if dry_run {
+        return Ok(legacy);
+    }
+    if let Some(legacy) = &legacy {
+        for (id, problem) in store.migrate_state(legacy, &selected, whole)? {
+            eprintln!(
+                "policy-watch: {id}: its entry in {} is not used and its alert state starts empty: {problem}\n  findings already reported for {id} may be reported again",
+                legacy.path().display()
+            );
+        }
+    }
+    if whole {
+        for path in store.prune_states(&configured)? {
+            tracing::info!(file = %path.display(), "removed the alert state of a target that is no longer configured");
+        }
+    }
+    Ok(None)
+}
+
+/// Stages a target's snapshot and alert state on the blocking pool (the writes are synced).
+async fn stage(
+    store: &Store,
+    id: &str,
+    pending: Option<Pending>,
+    state: Option<TargetState>,
+) -> Result<Staged, StoreError> {
+    let (store, id) = (store.clone(), id.to_string());
+    let dir = store.dir().to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        let snapshot = pending.as_ref().map(|p| (&p.snapshot, p.html.as_deref()));
+        store.stage(&id, snapshot, state.as_ref())
+    })
+    .await
+    .map_err(|e| crashed(dir, e))?
+}
+
+/// Commits what was staged, on the blocking pool (renames, and syncs of the folders).
+async fn commit(store: &Store, staged: Staged) -> Result<(), StoreError> {
+    let store = store.clone();
+    let dir = store.dir().to_path_buf();
+    tokio::task::spawn_blocking(move || store.commit(staged))
         .await
-        .map_err(|e| StoreError::Write {
-            path: runner.store.dir().to_path_buf(),
-            error: std::io::Error::other(format!("storing crashed: {e}")),
-        })??;
+        .map_err(|e| crashed(dir, e))??;
     Ok(())
+}
+
+fn crashed(dir: std::path::PathBuf, e: tokio::task::JoinError) -> StoreError {
+    StoreError::Write {
+        path: dir,
+        error: std::io::Error::other(format!("storing crashed: {e}")),
+    }
 }

@@ -326,7 +326,9 @@ impl SlackNotifier {
         }
         let composed = compose(report, ctx, self.layout());
         let alert = alert_key(&composed);
-        let resume = resume.filter(|r| r.alert == alert);
+        // A summary whose thread is unfinished has replies still to post: a remembered count
+        // that claims them all (or more) was not written by a partial delivery, and is ignored.
+        let resume = resume.filter(|r| r.alert == alert && r.posted < composed.thread.len());
         let (ts, skip) = match resume {
             Some(r) => (Some(SlackTs(r.ts.clone())), r.posted),
             None => {
