@@ -188,3 +188,93 @@ pub async fn slack_bodies(server: &MockServer, at: &str) -> Vec<serde_json::Valu
         .map(|r| serde_json::from_slice(&r.body).expect("Slack got JSON"))
         .collect()
 }
+
+// --- A small file system, for a disk that is nearly full --------------------------------
+
+/// A tmpfs of `size` mounted at a folder (root only), unmounted when dropped.
+pub struct Tmpfs {
+    pub at: PathBuf,
+}
+
+impl Tmpfs {
+    /// Mounts a tmpfs of `size` (as `mount -o size=` takes it) at `at`; `None`, with a line on
+    /// stderr saying the test is skipped, where that cannot be done (not root, no `mount`).
+    pub fn mount(at: &Path, size: &str, test: &str) -> Option<Tmpfs> {
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        if unsafe { libc::geteuid() } != 0 {
+            eprintln!("{test}: skipped: mounting a small tmpfs needs root");
+            return None;
+        }
+        std::fs::create_dir_all(at).expect("mount point");
+        let mounted = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(at)
+            .status()
+            .is_ok_and(|s| s.success());
+        if !mounted {
+            eprintln!("{test}: skipped: `mount -t tmpfs` failed here");
+            return None;
+        }
+        Some(Tmpfs {
+            at: at.to_path_buf(),
+        })
+    }
+
+    /// Fills the file system with `<at>/filler` until no byte fits, then frees `leave` bytes
+    /// of it (tmpfs counts whole pages, so the free space is `leave` rounded to pages).
+    pub fn fill(&self, leave: u64) {
+        use std::io::Write;
+        let path = self.at.join("filler");
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .expect("filler");
+        let chunk = vec![0u8; 64 * 1024];
+        loop {
+            match f.write(&chunk) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+        }
+        let _ = f.sync_all();
+        let len = f.metadata().expect("filler size").len();
+        f.set_len(len.saturating_sub(leave)).expect("free some");
+    }
+
+    /// Removes the filler: the whole file system is free again but for what the test wrote.
+    pub fn free(&self) {
+        let _ = std::fs::remove_file(self.at.join("filler"));
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(&self.at)
+            .status();
+    }
+}
+
+/// Every file below `dir` (the store's own folder included), with its bytes, sorted.
+pub fn all_files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            let p = e.path();
+            if e.file_type().is_ok_and(|t| t.is_dir()) {
+                stack.push(p);
+            } else {
+                let rel = p.strip_prefix(dir).unwrap().display().to_string();
+                out.push((rel, std::fs::read(&p).unwrap_or_default()));
+            }
+        }
+    }
+    out.sort();
+    out
+}

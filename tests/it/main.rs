@@ -14,5 +14,6 @@ mod inspect;
 mod pipeline;
 mod realworld;
 mod slack;
+mod store;
 mod transactions;
 mod workflow;

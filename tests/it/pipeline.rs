@@ -332,7 +332,7 @@ async fn a_failing_server_never_touches_the_snapshot_and_recovery_is_quiet() {
     let before: Vec<_> = w
         .snapshot_files()
         .into_iter()
-        .filter(|(n, _)| n != "state.json")
+        .filter(|(n, _)| !n.ends_with(".state.json"))
         .collect();
 
     server.reset().await;
@@ -352,7 +352,7 @@ async fn a_failing_server_never_touches_the_snapshot_and_recovery_is_quiet() {
     let after: Vec<_> = w
         .snapshot_files()
         .into_iter()
-        .filter(|(n, _)| n != "state.json")
+        .filter(|(n, _)| !n.ends_with(".state.json"))
         .collect();
     assert_eq!(before, after);
 
@@ -363,7 +363,7 @@ async fn a_failing_server_never_touches_the_snapshot_and_recovery_is_quiet() {
     assert_eq!(
         w.snapshot_files()
             .into_iter()
-            .filter(|(n, _)| n != "state.json")
+            .filter(|(n, _)| !n.ends_with(".state.json"))
             .collect::<Vec<_>>(),
         before
     );

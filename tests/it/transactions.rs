@@ -76,10 +76,10 @@ async fn a_second_run_on_the_same_folder_is_refused_naming_the_first() {
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null());
     let mut first = first.spawn().expect("first run");
-    // Wait until the first run holds the lock.
-    let lock = w.snapshots().join(".policy-watch/lock");
+    // Wait until the first run holds the lock (it says so in `running`).
+    let holder = w.snapshots().join(".policy-watch/running");
     for _ in 0..100 {
-        if std::fs::read_to_string(&lock).is_ok_and(|s| !s.is_empty()) {
+        if std::fs::read_to_string(&holder).is_ok_and(|s| !s.is_empty()) {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
@@ -521,7 +521,7 @@ async fn no_working_file_is_ever_visible_to_git() {
             "snapshots/a.html",
             "snapshots/a.json",
             "snapshots/a.md",
-            "snapshots/state.json"
+            "snapshots/a.state.json"
         ],
         "{staged}"
     );
