@@ -264,7 +264,7 @@ async fn run_kills(h: Harness, rounds: usize, seed: u64) {
         h.assert_consistent(seed, round).await;
     }
     eprintln!(
-        "{kills} kills{}: {held_back} of {} alerts went out only in the next run, 0 lost",
+        "{kills} kills{}: {} alerts, 0 lost, {repeats} repeated, {held_back} sent only by the next run",
         if h.tight.is_some() {
             " on a nearly full tmpfs"
         } else {
