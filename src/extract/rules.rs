@@ -24,19 +24,23 @@ pub const BUILTIN_REMOVE: &[&str] = &[
     "svg",
     "iframe",
     "nav",
+    "select",
     ".sr-only",
     ".visually-hidden",
     "[hidden]",
     "[aria-hidden=true]",
 ];
 
-/// Relative dates ("Last updated 1 year ago", "Zuletzt aktualisiert vor 3 Tagen") change with time,
-/// not with the policy: blocks that are only such a line are ignored.
+/// Relative dates ("Last updated 1 year ago", "Updated this week", "Zuletzt aktualisiert vor 3
+/// Tagen", "Mis à jour il y a 2 jours") change with time, not with the policy: blocks that are
+/// only such a line are ignored. English, German and French, in either word order.
 pub const BUILTIN_IGNORE: &[&str] = &[
-    r"(?i)^(last\s+)?(updated|modified|edited|changed)\b.{0,40}\b(\d+|an?|one|few)\s+(seconds?|minutes?|hours?|days?|weeks?|months?|years?)\s+ago\.?$",
-    r"(?i)^(last\s+)?(updated|modified|edited|changed)\s+(just now|today|yesterday)\.?$",
+    r"(?i)^(last\s+)?(updated|modified|edited|changed)\b.{0,40}\b(\d+|an?|one|few|several)\s+(moments?|seconds?|minutes?|hours?|days?|weeks?|months?|years?)\s+ago\.?$",
+    r"(?i)^(last\s+)?(updated|modified|edited|changed):?\s+(just now|today|yesterday|recently|(this|last)\s+(week|month|year)|(in|within)\s+the\s+(last|past)\s+(\d+\s+|few\s+)?(minutes?|hours?|days?|weeks?|months?))\.?$",
     r"(?i)^(zuletzt\s+)?(aktualisiert|geändert|bearbeitet)\b.{0,40}\bvor\s+(\d+|einem|einer|eins|wenigen)\s+(sekunden?|minuten?|stunden?|tag(en)?|wochen?|monat(en)?|jahr(en)?)\.?$",
-    r"(?i)^(zuletzt\s+)?(aktualisiert|geändert|bearbeitet)\s+(gerade eben|heute|gestern)\.?$",
+    r"(?i)^(zuletzt\s+)?(aktualisiert|geändert|bearbeitet):?\s+(gerade eben|heute|gestern|(diese|letzte)\s+woche|(diesen|letzten)\s+monat|(dieses|letztes)\s+jahr|in\s+der\s+letzten\s+(stunde|woche)|in\s+den\s+letzten\s+(\d+\s+)?(minuten|stunden|tagen|wochen))\.?$",
+    r"(?i)^(zuletzt\s+)?(gerade eben|heute|gestern|(diese|letzte)\s+woche|(diesen|letzten)\s+monat|(dieses|letztes)\s+jahr|in\s+der\s+letzten\s+(stunde|woche)|vor\s+(\d+|einem|einer|wenigen)\s+(sekunden?|minuten?|stunden?|tag(en)?|wochen?|monat(en)?|jahr(en)?))\s+(aktualisiert|geändert|bearbeitet)\.?$",
+    r"(?i)^(dernière\s+)?(mis|mise)\s+à\s+jour\s*:?\s+(il\s+y\s+a\s+(\d+|une?|quelques)\s+(secondes?|minutes?|heures?|jours?|semaines?|mois|ans?|années?)|à\s+l['’]instant|aujourd['’]hui|hier|récemment|cette\s+(semaine|année)|ce\s+mois(-ci)?|la\s+semaine\s+dernière|le\s+mois\s+dernier|(dans|au\s+cours\s+de)\s+la\s+dernière\s+(heure|semaine))\.?$",
 ];
 
 /// The built-in selectors and patterns, compiled once per process and shared by every target:
@@ -236,7 +240,7 @@ impl Rules {
 /// document's mode and namespace.
 fn may_match_builtin_remove(e: &Element) -> bool {
     const TAGS: &[&str] = &[
-        "script", "style", "noscript", "template", "svg", "iframe", "nav",
+        "script", "style", "noscript", "template", "svg", "iframe", "nav", "select",
     ];
     let name: &str = &e.name.local;
     if TAGS.iter().any(|t| name.eq_ignore_ascii_case(t)) {
@@ -359,6 +363,25 @@ mod tests {
         assert!(ignored("Last updated 3 days ago"));
         assert!(ignored("Zuletzt aktualisiert vor 3 Tagen"));
         assert!(ignored("Updated yesterday"));
+        for relative in [
+            "Updated this week",
+            "Updated in the last hour",
+            "Last updated: within the past 24 hours",
+            "Updated over a week ago",
+            "Aktualisiert diese Woche",
+            "In der letzten Stunde aktualisiert",
+            "Vor 2 Tagen aktualisiert",
+            "Mis à jour cette semaine",
+            "Mis à jour il y a 3 jours",
+            "Dernière mise à jour : aujourd’hui",
+            "Mis à jour dans la dernière heure",
+        ] {
+            assert!(ignored(relative), "{relative}");
+        }
+        assert!(!ignored(
+            "Updated this week: the retention period is now 30 days."
+        ));
+        assert!(!ignored("Mis à jour le 3 mars 2025"));
         assert!(!ignored("Last updated: March 3, 2025"));
         assert!(!ignored(
             "We delete your data 2 years ago after the contract ends."
