@@ -191,6 +191,35 @@ pub fn strip_tracking(url: &str) -> std::borrow::Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// A link target as it is compared: without tracking parameters, and a redirector's link (one
+/// whose query holds a whole `http(s)` address, such as `l.php?u=<address>&h=<signature>`) as
+/// the address it holds, since its other parameters are signatures and per-visit tokens.
+pub fn compared(url: &str) -> String {
+    match held_url(url) {
+        Some(inner) => strip_tracking(&inner).into_owned(),
+        None => strip_tracking(url).into_owned(),
+    }
+}
+
+/// The first query parameter of `url` whose decoded value is an absolute `http(s)` URL.
+fn held_url(url: &str) -> Option<String> {
+    let before_fragment = url.split('#').next()?;
+    let (_, query) = before_fragment.split_once('?')?;
+    query.split('&').find_map(|pair| {
+        let (_, value) = pair.split_once('=')?;
+        let mut v = percent_decode(value);
+        // Some redirectors encode the address twice.
+        if v.starts_with("http%3A") || v.starts_with("https%3A") {
+            v = percent_decode(&v);
+        }
+        let lower = v.get(..8)?.to_ascii_lowercase();
+        if !(lower.starts_with("http://") || lower.starts_with("https://")) {
+            return None;
+        }
+        url::Url::parse(&v).ok().map(String::from)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -255,6 +284,27 @@ mod tests {
         assert_eq!(
             strip_tracking("https://a.example/archive?date=2024-05-01"),
             "https://a.example/archive?date=2024-05-01"
+        );
+    }
+
+    #[test]
+    fn a_redirector_link_is_the_address_it_holds() {
+        let a = "https://l.example.com/l.php?u=https%3A%2F%2Fhelp.example.org%2Fad_preferences%3Fentry%3Dpolicy%26utm_source%3Dx&h=AT0sig1";
+        let b = "https://l.example.com/l.php?u=https%3A%2F%2Fhelp.example.org%2Fad_preferences%3Fentry%3Dpolicy&h=AT9other";
+        assert_eq!(
+            compared(a),
+            "https://help.example.org/ad_preferences?entry=policy"
+        );
+        assert_eq!(compared(a), compared(b));
+        let c = "https://l.example.com/l.php?u=https%3A%2F%2Fhelp.example.org%2Fother&h=AT0sig1";
+        assert_ne!(compared(a), compared(c), "another address is another link");
+        assert_eq!(
+            compared("https://a.example/p?id=7&utm_source=x"),
+            "https://a.example/p?id=7"
+        );
+        assert_eq!(
+            compared("https://a.example/go?to=mailto%3Ax%40y.z"),
+            "https://a.example/go?to=mailto%3Ax%40y.z"
         );
     }
 
