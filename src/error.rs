@@ -76,6 +76,10 @@ pub enum ExtractError {
     NearlyEmpty { chars: usize },
     #[error("the page extracts to {now} characters of text, down from {before}; treated as a failed fetch (run `policy-watch accept` if the cut is real)")]
     Shrunk { now: usize, before: usize },
+    #[error("the page reads as an error, sign-in or \"not found\" page (\u{201c}{heading}\u{201d}), not the document; treated as a failed fetch")]
+    ErrorPage { heading: String },
+    #[error("the page is not the document that was stored: it shares almost none of its text, and its heading is now \u{201c}{heading}\u{201d}; treated as a failed fetch (run `policy-watch accept` if the document was really replaced)")]
+    NotTheDocument { heading: String },
 }
 
 /// A snapshot store that cannot be read or written.

@@ -12,7 +12,7 @@ use url::Url;
 use crate::config::{Config, Target};
 use crate::diff::{self, Change};
 use crate::error::{Error, ExtractError, TargetError};
-use crate::extract::{extract, Extracted};
+use crate::extract::{extract, not_the_document, reads_the_same, Extracted};
 use crate::fetch::{Fetched, Fetcher, Page, Validators};
 use crate::report::{Status, TargetReport};
 use crate::snapshot::{content_hash, Meta, Snapshot, Store, META_FORMAT};
@@ -181,6 +181,21 @@ impl Observer {
         let (Some(stored), Some(baseline)) = (stored, baseline) else {
             return Ok(current);
         };
+        if !mode.allow_shrink && *baseline != current.markdown {
+            // A different page served in place of the document (a home page, a sign-up wall,
+            // a hub) fails like a page that extracts to nothing; its return is no change.
+            let chars = current.extracted.text_len();
+            if let Some(heading) =
+                not_the_document(&baseline, stored.meta.text_chars, &current.markdown, chars)
+            {
+                return Err(ExtractError::NotTheDocument { heading }.into());
+            }
+        }
+        if *baseline != current.markdown && reads_the_same(&baseline, &current.markdown) {
+            // Only formatting or link queries differ: the stored version stands, untouched.
+            current.markdown = baseline.to_string();
+            current.html = None;
+        }
         let changes = if *baseline == current.markdown {
             Vec::new()
         } else {

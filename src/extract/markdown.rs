@@ -40,6 +40,51 @@ pub fn block_markdown(block: &Block) -> String {
     }
 }
 
+/// A block's snapshot line as it is compared for a change a reader would notice: without its
+/// heading level (`#### 1.` and `1.` read alike), without the escape that keeps a paragraph from
+/// reading as markup, and with every link target's query left out (a link whose text is the
+/// same and whose target differs only in a date or signature in its query is the same link).
+pub fn comparable(line: &str) -> String {
+    let mut body = line.trim();
+    let hashes = body.len() - body.trim_start_matches('#').len();
+    if (1..=6).contains(&hashes) && body[hashes..].starts_with(' ') {
+        body = body[hashes..].trim_start();
+    }
+    let body = body.strip_prefix('\\').unwrap_or(body);
+    let mut out = String::with_capacity(body.len());
+    let mut rest = body;
+    while let Some(i) = rest.find("](") {
+        let (head, tail) = rest.split_at(i + 2);
+        out.push_str(head);
+        let end = tail.find(')').unwrap_or(tail.len());
+        let target = &tail[..end];
+        match target.find('?') {
+            Some(q) => {
+                out.push_str(&target[..q]);
+                if let Some(f) = target[q..].find('#') {
+                    out.push_str(&target[q + f..]);
+                }
+            }
+            None => out.push_str(target),
+        }
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// True when two snapshot texts differ only in what [`comparable`] leaves out: no change a
+/// reader would notice.
+pub fn reads_the_same(a: &str, b: &str) -> bool {
+    let lines = |s: &'_ str| {
+        s.lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(comparable)
+            .collect::<Vec<_>>()
+    };
+    lines(a) == lines(b)
+}
+
 /// Square brackets in text would read as links.
 fn escape_text(text: &str) -> String {
     if text.contains(['[', ']']) {
@@ -59,5 +104,37 @@ fn escape_line_start(body: String) -> String {
         format!("\\{body}")
     } else {
         body
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formatting_and_link_queries_are_not_compared() {
+        assert_eq!(
+            comparable("#### 1. Introduction"),
+            comparable("\\1. Introduction")
+        );
+        assert_eq!(comparable("## Terms"), "Terms");
+        assert_eq!(
+            comparable("See [the form](https://a.example/f?app_info%5Bdate%5D=Sun+May+03#top)."),
+            "See [the form](https://a.example/f#top)."
+        );
+        assert_ne!(comparable("#hashtag"), comparable("hashtag"));
+        assert!(reads_the_same(
+            "#### 1. Intro\n\nText\n",
+            "\\1. Intro\n\nText\n"
+        ));
+        assert!(!reads_the_same(
+            "#### 1. Intro\n\nText\n",
+            "\\1. Intro\n\nOther\n"
+        ));
+        assert_ne!(comparable("- One"), comparable("- Two"));
+        assert_ne!(
+            comparable("[a](https://a.example/x?q=1)"),
+            comparable("[a](https://a.example/y?q=1)")
+        );
     }
 }

@@ -3,6 +3,7 @@
 
 mod chrome;
 mod email;
+mod identity;
 mod markdown;
 mod normalize;
 mod root;
@@ -19,7 +20,8 @@ use url::Url;
 use crate::error::ExtractError;
 
 pub use chrome::CONSENT_MANAGERS;
-pub use markdown::{block_markdown, render_markdown};
+pub use identity::{error_page, likeness, not_the_document, Likeness};
+pub use markdown::{block_markdown, comparable, reads_the_same, render_markdown};
 pub use normalize::normalize;
 pub use rules::{RuleError, RuleList, Rules, BUILTIN_IGNORE, BUILTIN_REMOVE, DEFAULT_SELECT};
 pub use tracking::TRACKING_PARAMS;
@@ -28,7 +30,9 @@ pub use tracking::TRACKING_PARAMS;
 /// baselines are re-made from the stored HTML instead of alerting.
 /// 2: obfuscated e-mail addresses decoded, tracking parameters left out of link targets,
 /// site chrome left out, the content root found by its text when no container fits.
-pub const EXTRACTOR_VERSION: u32 = 2;
+/// 3: redirector links compared by the address they hold, `<select>` and placeholder anchors
+/// left out, an `aria-hidden` drawing inside a link counted as its icon.
+pub const EXTRACTOR_VERSION: u32 = 3;
 
 /// The text of a link that shows only an unnamed image or icon.
 pub const ICON_TEXT: &str = "(icon)";
@@ -180,7 +184,26 @@ pub fn extract(html: &str, page_url: &Url, rules: &Rules) -> Result<Extracted, E
     if chars < MIN_CONTENT_CHARS {
         return Err(ExtractError::NearlyEmpty { chars });
     }
+    let first_heading = extracted
+        .blocks
+        .iter()
+        .find(|b| matches!(b.kind, BlockKind::Heading(_)))
+        .map(Block::text);
+    if let Some(heading) =
+        identity::error_page(title(&doc).as_deref(), first_heading.as_deref(), chars)
+    {
+        return Err(ExtractError::ErrorPage { heading });
+    }
     Ok(extracted)
+}
+
+/// The page's `<title>`, normalised.
+fn title(doc: &Html) -> Option<String> {
+    static TITLE: std::sync::LazyLock<Selector> =
+        std::sync::LazyLock::new(|| Selector::parse("head title").expect("title selector"));
+    doc.select(&TITLE)
+        .next()
+        .map(|t| normalize(&t.text().collect::<String>()))
 }
 
 /// A `<meta http-equiv=refresh>` that sends the browser to another address within a few
@@ -456,9 +479,17 @@ impl<'a> Walker<'a> {
     /// An icon inside a link is not content, but it makes the link visible.
     fn note_icon(&mut self, el: &ElementRef<'_>) {
         // `aria-hidden` hides an icon from screen readers only; `hidden` hides it from everyone.
-        let visible = el.value().attr("hidden").is_none();
+        // Whatever an `aria-hidden` element draws (an image, an icon font, a background) a
+        // sighted reader sees.
+        let v = el.value();
+        let visible = attr(v, "hidden").is_none() && !hidden_by_style(el);
+        let drawn = matches!(v.name(), "svg" | "img" | "picture")
+            || (attr(v, "aria-hidden") == Some("true")
+                && !v
+                    .classes()
+                    .any(|c| c.contains("sr-only") || c.contains("visually-hidden")));
         if let Some(link) = &mut self.link {
-            if visible && matches!(el.value().name(), "svg" | "img" | "picture") {
+            if visible && drawn {
                 link.has_icon = true;
             }
         }
@@ -470,6 +501,11 @@ impl<'a> Walker<'a> {
             self.push_text(" ");
         }
         let mut text = link.text.trim().to_string();
+        if text.is_empty() && link.href.is_none() && link.label.is_none() {
+            // An `<a>` without `href` or text is a placeholder or a scripted button: nothing to
+            // read and nothing to follow (whether its icon has loaded or not).
+            return;
+        }
         if text.is_empty() {
             // A link that shows only an icon is visible: name it by its label, or as an icon.
             text = match link.label {
@@ -484,7 +520,7 @@ impl<'a> Walker<'a> {
             .filter(|h| !h.is_empty())
             .and_then(|h| self.page_url.join(h).ok())
             .map(|u| match u.scheme() {
-                "http" | "https" => tracking::strip_tracking(u.as_str()).into_owned(),
+                "http" | "https" => tracking::compared(u.as_str()),
                 _ => String::from(u),
             });
         let trailing = link.text.ends_with(' ') && !text.is_empty();
@@ -677,6 +713,27 @@ mod tests {
         let ex = ex(&html);
         let texts: Vec<_> = ex.blocks[0].links().map(|l| l.text.as_str()).collect();
         assert_eq!(texts, ["Twitter", ICON_TEXT, ICON_TEXT, ""]);
+    }
+
+    #[test]
+    fn pickers_placeholders_and_icons_read_alike_however_they_are_drawn() {
+        let page = |logo: &str, button: &str| {
+            format!(
+                "<main><p>Language <select><option>English</option><option>Deutsch</option></select></p>\
+                 <p><a href=\"/\">{logo}</a> <a class=btn>{button}</a> <a>Top</a></p>{FILL}</main>"
+            )
+        };
+        let a = md(&page("<img src=logo.png alt=\"\">", ""));
+        let b = md(&page(
+            "<span aria-hidden=\"true\" style=\"background-image:url(x.svg)\"></span>",
+            "<svg><path d=\"M0\"/></svg>",
+        ));
+        assert_eq!(a, b);
+        assert!(
+            a.starts_with("Language\n\n[(icon)](https://example.com/) [Top]()\n"),
+            "{a}"
+        );
+        assert!(!a.contains("Deutsch"), "{a}");
     }
 
     #[test]
