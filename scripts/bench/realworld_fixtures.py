@@ -7,7 +7,10 @@ the verdict each pair must get. Two pairs are derived from a real page, because 
 no page whose links carry tracking parameters: the same page with different tracking parameters
 on its links (noise), and with one link's other parameter changed (real).
 
-Usage: scripts/bench/realworld_fixtures.py [--pairs FILE.tar.xz|DIR] [--out DIR]
+A second list picks pairs of ../shared/realworld/ota-genai-contrib-pairs.tar.xz (site chrome,
+redirector links, relative dates, a different page served in place of the document).
+
+Usage: scripts/bench/realworld_fixtures.py [--pairs FILE.tar.xz|DIR] [--genai FILE.tar.xz|DIR] [--out DIR]
 """
 
 import argparse
@@ -53,6 +56,19 @@ PICKS = [
     (209, "a real edit inside main", "alert"),
     (229, "a real edit of terms of service inside main", "alert"),
     (230, "a real edit of terms of service inside main", "alert"),
+    (263, "labelled real: only heading levels changed (formatting, not text)", "quiet"),
+]
+
+# The same from the genai-contrib pairs ("after-fails": the after page is not the document, so
+# `diff` fails for it and reports no change).
+PICKS_GENAI = [
+    (369, "a relative date: 'Updated this week' became 'Updated in the last hour'", "quiet"),
+    (271, "a language picker (<select>) gained a language", "quiet"),
+    (1043, "redirector links (l.php?u=<address>&h=<signature>) whose signature changes per fetch", "quiet"),
+    (1319, "a placeholder <a> without href whose icon loaded in one fetch only", "quiet"),
+    (1328, "a logo link drawn by an <img alt=''> in one fetch and an aria-hidden background in the other", "quiet"),
+    (186, "the before page is a script error page ('Application error'): not a document", "before-fails"),
+    (61, "labelled real: the site's home page served in place of the policy: not the document", "after-fails"),
 ]
 
 # The page the two derived pairs are made from (the after page of pair 197).
@@ -80,11 +96,20 @@ def add_to_links(page, params, only_first=None):
     return page[: m.start()] + repl(m) + page[m.end():]
 
 
+def moved_first(page, after):
+    """The first absolute link after `after` with `/moved` added to its path."""
+    m = re.compile(r'href="(https?://[^"#?]+)').search(page, page.index(after))
+    return page[: m.end()] + "/moved" + page[m.end():]
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     root = os.path.normpath(os.path.join(here, "..", ".."))
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--pairs", default=os.path.join(root, "..", "shared", "realworld", "ota-demo-pairs.tar.xz"))
+    ap.add_argument(
+        "--genai", default=os.path.join(root, "..", "shared", "realworld", "ota-genai-contrib-pairs.tar.xz")
+    )
     ap.add_argument("--out", default=os.path.join(root, "tests", "fixtures", "realworld"))
     args = ap.parse_args()
 
@@ -110,24 +135,41 @@ def main():
                     gz.write(raw)
 
         chosen = []
-        for index, covers, expect in PICKS:
-            p = pairs[index]
-            for f in (p["before"], p["after"]):
-                store(f, open(os.path.join(pages, f), "rb").read())
-            chosen.append(
-                {
-                    "index": index,
-                    "document": p["document"],
-                    "path": urllib.parse.urlsplit(p["url"]).path or "/",
-                    "label": p["label"],
-                    "expect": expect,
-                    "covers": covers,
-                    "before": p["before"] + ".gz",
-                    "after": p["after"] + ".gz",
-                    "snapshot_before": p["snapshot_before"],
-                    "snapshot_after": p["snapshot_after"],
-                }
-            )
+
+        def pick(pairs, pages, picks, collection):
+            for index, covers, expect in picks:
+                p = pairs[index]
+                for f in (p["before"], p["after"]):
+                    store(f, open(os.path.join(pages, f), "rb").read())
+                chosen.append(
+                    {
+                        "collection": collection,
+                        "index": index,
+                        "document": p["document"],
+                        "path": urllib.parse.urlsplit(p["url"]).path or "/",
+                        "label": p["label"],
+                        "expect": expect,
+                        "covers": covers,
+                        "before": p["before"] + ".gz",
+                        "after": p["after"] + ".gz",
+                        "snapshot_before": p["snapshot_before"],
+                        "snapshot_after": p["snapshot_after"],
+                    }
+                )
+
+        pick(pairs, pages, PICKS, "demo")
+        if os.path.isdir(args.genai):
+            genai = args.genai
+        else:
+            genai = os.path.join(tmp, "genai")
+            with tarfile.open(args.genai) as tar:
+                tar.extractall(genai, filter="data") if hasattr(tarfile, "data_filter") else tar.extractall(genai)
+        pick(
+            json.load(open(os.path.join(genai, "pairs.json"))),
+            os.path.join(genai, "pages"),
+            PICKS_GENAI,
+            "genai-contrib",
+        )
 
         src = pairs[DERIVED_FROM]
         page = open(os.path.join(pages, src["after"]), encoding="utf-8").read()
@@ -140,10 +182,15 @@ def main():
                 "lang=fr",
                 only_first='class="textcontent"',
             ),
+            "path-changed": moved_first(
+                add_to_links(page, "utm_source=newsletter&utm_medium=email&gclid=Cj0KCQ1"),
+                'class="textcontent"',
+            ),
         }
         for name, text in variants.items():
             store(f"{stem}--{name}.html", text)
         common = {
+            "collection": "demo",
             "document": src["document"],
             "path": urllib.parse.urlsplit(src["url"]).path,
             "snapshot_before": src["snapshot_after"],
@@ -166,10 +213,22 @@ def main():
                 common,
                 index=None,
                 label="real",
-                expect="alert",
-                covers="derived: a link in the document gains another parameter (lang=fr); tracking ones alike",
+                expect="quiet",
+                covers="derived: a link in the document gains another parameter (lang=fr), its text the same: "
+                "a target that differs only in its query is not a change",
                 before=f"{stem}--tracking-a.html.gz",
                 after=f"{stem}--param-changed.html.gz",
+            )
+        )
+        chosen.append(
+            dict(
+                common,
+                index=None,
+                label="real",
+                expect="alert",
+                covers="derived: a link in the document points to another path; tracking parameters alike",
+                before=f"{stem}--tracking-a.html.gz",
+                after=f"{stem}--path-changed.html.gz",
             )
         )
         with open(os.path.join(args.out, "pairs.json"), "w") as fh:

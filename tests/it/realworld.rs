@@ -95,6 +95,8 @@ async fn verdict(pair: &Value) -> (String, String) {
     let v = match diffed.code {
         0 => "quiet".to_string(),
         1 => "alert".to_string(),
+        // Trouble with the page: not the document, so no change can be reported.
+        2 => "after-fails".to_string(),
         c => format!("diff exited {c}"),
     };
     (v, diffed.output)
@@ -137,5 +139,68 @@ async fn real_pairs_get_the_verdict_a_reader_expects() {
         wrong.len(),
         pairs.len(),
         wrong.join("\n\n")
+    );
+}
+
+/// A cron job meets the site's home page served in place of the policy, twice, then the policy
+/// again: no change is ever reported, "unreachable … not the document" is said once, and the
+/// return is no change.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_home_page_served_in_place_of_the_policy_is_a_failed_fetch_not_a_change() {
+    let text = std::fs::read_to_string(fixtures().join("pairs.json")).expect("pairs.json");
+    let pairs: Vec<Value> = serde_json::from_str(&text).expect("pairs.json parses");
+    let pair = pairs
+        .iter()
+        .find(|p| p["expect"] == "after-fails")
+        .expect("a pair whose after page is not the document");
+    let at = pair["path"].as_str().expect("path");
+    let server = MockServer::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = format!(
+        "snapshot_dir = \"snapshots\"\n\n[http]\ntimeout_secs = 20\nretries = 0\n\n\
+         [[target]]\nid = \"doc\"\nname = \"Policy\"\nurl = \"{}{at}\"\n",
+        server.uri()
+    );
+    std::fs::write(dir.path().join("policy-watch.toml"), config).expect("config");
+    let policy = pair["before"].as_str().expect("before");
+    let home = pair["after"].as_str().expect("after");
+
+    serve(&server, at, policy).await;
+    let first = run(dir.path(), &["check"]).await;
+    assert_eq!(first.code, 0, "{}", first.output);
+    assert!(first.output.contains("now watching"), "{}", first.output);
+    let stored = std::fs::read(dir.path().join("snapshots/doc.md")).expect("snapshot");
+
+    serve(&server, at, home).await;
+    let once = run(dir.path(), &["check"]).await;
+    assert_eq!(
+        once.code, 1,
+        "a page that is not the document is a failed fetch: {}",
+        once.output
+    );
+    assert!(once.output.contains("fetch failed"), "{}", once.output);
+    assert!(once.output.contains("not the document"), "{}", once.output);
+    let twice = run(dir.path(), &["check"]).await;
+    assert!(
+        twice.output.contains("unreachable"),
+        "said after two runs: {}",
+        twice.output
+    );
+    for out in [&once.output, &twice.output] {
+        assert!(!out.contains("changed"), "never a change: {out}");
+    }
+    assert_eq!(
+        std::fs::read(dir.path().join("snapshots/doc.md")).expect("snapshot"),
+        stored,
+        "the snapshot is not touched"
+    );
+
+    serve(&server, at, policy).await;
+    let back = run(dir.path(), &["check"]).await;
+    assert_eq!(back.code, 0, "{}", back.output);
+    assert!(
+        !back.output.contains("changed"),
+        "the return is no change: {}",
+        back.output
     );
 }
