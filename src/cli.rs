@@ -129,6 +129,21 @@ pub enum Command {
     },
     /// List the configured targets.
     Targets,
+    /// Build the policies' history as a static web site with Atom feeds.
+    ///
+    /// Read from the git history of the snapshot folder (every commit that changed a target's
+    /// Markdown is a version); writes only under --out, never through a symbolic link. The
+    /// site requests nothing from elsewhere: it works from file:// and on GitHub Pages.
+    /// Exit status: 0 built, 2 trouble (no git repository, a folder that cannot be written).
+    Site {
+        /// Folder to write the site into.
+        #[arg(long, value_name = "DIR", default_value = "site")]
+        out: PathBuf,
+        /// Address the site is published at, for absolute links in the feeds [default: the
+        /// config's site_url].
+        #[arg(long, value_name = "URL")]
+        base_url: Option<String>,
+    },
 }
 
 impl Cli {
@@ -166,6 +181,7 @@ impl Cli {
                 interval: Duration::from_secs(interval),
             },
             Command::Targets => Run::Targets,
+            Command::Site { out, base_url } => Run::Site { out, base_url },
         };
         Invocation {
             config: self.config,

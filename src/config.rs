@@ -27,6 +27,8 @@ pub struct Config {
     /// Where the config came from (a file path, or `<built-in>`).
     pub source: String,
     pub snapshot_dir: PathBuf,
+    /// Where `policy-watch site` is published (ends in `/`): Slack alerts link to its pages.
+    pub site_url: Option<Url>,
     pub http: HttpSettings,
     pub links: LinkSettings,
     pub targets: Vec<Target>,
@@ -94,6 +96,7 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 #[serde(deny_unknown_fields)]
 struct FileConfig {
     snapshot_dir: Option<Spanned<String>>,
+    site_url: Option<Spanned<String>>,
     http: Option<FileHttp>,
     links: Option<FileLinks>,
     #[serde(default, rename = "target")]
@@ -237,6 +240,28 @@ impl Config {
             }
             Some(d) => base.join(d.get_ref()),
             None => base.join("snapshots"),
+        };
+
+        let site_url = match &file.site_url {
+            None => None,
+            Some(u) => {
+                let mut url = Url::parse(u.get_ref().trim())
+                    .ok()
+                    .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+                    .ok_or_else(|| {
+                        at(
+                            u.span(),
+                            "site_url",
+                            format!("`{}` is not an http(s) URL", u.get_ref()),
+                            "give the address `policy-watch site` is published at, e.g. \"https://example.github.io/policy-watch/\"",
+                        )
+                    })?;
+                if !url.path().ends_with('/') {
+                    let path = format!("{}/", url.path());
+                    url.set_path(&path);
+                }
+                Some(url)
+            }
         };
 
         // A number that must lie in min..=max, with its default when the key is absent. The
@@ -493,6 +518,7 @@ impl Config {
         Ok(Config {
             source: source.to_string(),
             snapshot_dir,
+            site_url,
             http,
             links,
             targets,
@@ -731,6 +757,17 @@ mod tests {
         let url = format!("{ONE}slack_webhook_env = \"https://hooks.slack.com/services/T/B/x\"\n");
         let err = parse(&url).unwrap_err().to_string();
         assert!(err.contains("not an environment variable name"), "{err}");
+    }
+
+    #[test]
+    fn site_url_ends_in_a_slash_and_must_be_http() {
+        let c = parse(&format!("site_url = \"https://x.github.io/repo\"\n{ONE}")).unwrap();
+        assert_eq!(c.site_url.unwrap().as_str(), "https://x.github.io/repo/");
+        assert!(parse(ONE).unwrap().site_url.is_none());
+        let e = parse(&format!("site_url = \"file:///tmp/site\"\n{ONE}"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("test.toml:1: site_url"), "{e}");
     }
 
     #[test]

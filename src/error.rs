@@ -215,6 +215,37 @@ pub enum NotifyError {
     Settings(String),
 }
 
+/// Why the history site could not be built (exit code 2).
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum SiteError {
+    #[error("the snapshot folder {} does not exist\n  help: run `policy-watch site` where the watch job commits its snapshots (or name that config with --config)", dir.display())]
+    NoSnapshots { dir: PathBuf },
+    #[error("the snapshot folder {} is not in a git repository: the site is made from its git history\n  help: run `policy-watch site` in a clone of the repository the watch job commits to", dir.display())]
+    NotInGit { dir: PathBuf },
+    #[error("cannot run git\n  help: install git (the site is read from the snapshot folder's git history)")]
+    GitMissing {
+        #[source]
+        error: std::io::Error,
+    },
+    #[error("`git {args}` failed: {stderr}")]
+    Git { args: String, stderr: String },
+    #[error("cannot write {}", path.display())]
+    Write {
+        path: PathBuf,
+        #[source]
+        error: std::io::Error,
+    },
+    #[error("{} is a symbolic link: the site is written only into real folders under --out, never through a link\n  help: give --out a real folder, or remove the link", path.display())]
+    Symlink { path: PathBuf },
+    #[error("`{path}` would lie outside the output folder")]
+    Outside { path: String },
+    #[error("--out {} is inside the snapshot folder {}\n  help: write the site elsewhere, e.g. --out site", out.display(), snapshots.display())]
+    OutInSnapshots { out: PathBuf, snapshots: PathBuf },
+    #[error("--base-url `{url}` is not an http(s) URL\n  help: give the address the site is published at, e.g. https://example.github.io/policy-watch/")]
+    BaseUrl { url: String },
+}
+
 /// Any failure of a whole command.
 #[derive(Debug, Error)]
 pub enum Error {
@@ -224,6 +255,8 @@ pub enum Error {
     Store(#[from] StoreError),
     #[error(transparent)]
     Notify(#[from] NotifyError),
+    #[error(transparent)]
+    Site(#[from] SiteError),
     #[error("internal error: {0}")]
     Internal(String),
     #[error("cannot set up the HTTP client: {0}")]

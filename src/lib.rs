@@ -4,7 +4,8 @@
 //! [`config`] → `fetch` → [`extract`] → compare with `snapshot` ([`diff`]) → [`report`] →
 //! [`notify`], with [`inspect`] looking at links and languages on the side. `observe` runs
 //! the stages up to the comparison for one target, `alert` decides what to announce, and
-//! [`commands`] turns each command into a sequence of per-target transactions. The crate-private
+//! [`commands`] turns each command into a sequence of per-target transactions; [`site`] makes
+//! the snapshot folder's git history a web site. The crate-private
 //! modules are drawn in `docs/ARCHITECTURE.md`.
 
 pub(crate) mod alert;
@@ -19,6 +20,7 @@ pub mod notify;
 pub(crate) mod observe;
 pub mod report;
 pub(crate) mod retry;
+pub mod site;
 pub(crate) mod snapshot;
 
 pub use commands::{run, run_blocking, Command, ExitCode, Invocation};

@@ -109,6 +109,16 @@ pub(super) async fn run(
         let (said, after) = alert::advance(before, seen, ctx.time);
         any_failed |= report.status == Status::Failed;
         apply(&mut report, &said);
+        if let Some(site) = &runner.config.site_url {
+            // The site shows a version under its content hash, so the page of a change is
+            // known before the commit that records it.
+            report.page_url = Some(match (&content, report.status) {
+                (Some((hash, _)), Status::Changed | Status::Watching) => {
+                    crate::site::change_page(site, &id, hash)
+                }
+                _ => crate::site::target_page(site, &id),
+            });
+        }
         if let Verdict::Flip(_) = said.content {
             // A remembered variant again: nothing to say, nothing to store.
             pending = None;

@@ -6,6 +6,7 @@ mod check;
 mod diff;
 mod links;
 mod preview;
+mod site;
 mod targets;
 mod validate;
 
@@ -47,6 +48,11 @@ pub enum Command {
     },
     /// The configured targets.
     Targets,
+    /// The snapshot folder's git history as a static web site under `out`.
+    Site {
+        out: PathBuf,
+        base_url: Option<String>,
+    },
 }
 
 /// A command and the config it runs with.
@@ -97,6 +103,12 @@ pub async fn run(invocation: Invocation) -> Result<ExitCode, Error> {
     let out = Printer::stdout();
     match invocation.command {
         Command::Targets => targets::run(&config, &out),
+        Command::Site { out: dir, base_url } => {
+            let config = config;
+            tokio::task::spawn_blocking(move || site::run(&config, &dir, base_url.as_deref(), &out))
+                .await
+                .map_err(|e| Error::Internal(format!("the site build crashed: {e}")))?
+        }
         Command::Check {
             ids,
             dry_run,

@@ -101,6 +101,9 @@ pub struct TargetReport {
     /// The snapshot (or alert state) could not be stored after the alert went out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub store_error: Option<String>,
+    /// The page of this change (or of this target) on the history site, with `site_url` set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page_url: Option<String>,
 }
 
 fn is_zero_usize(n: &usize) -> bool {
@@ -142,6 +145,7 @@ impl TargetReport {
             back_to: None,
             alternate: None,
             store_error: None,
+            page_url: None,
         }
     }
 

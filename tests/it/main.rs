@@ -13,6 +13,7 @@ mod delivery;
 mod inspect;
 mod pipeline;
 mod realworld;
+mod site;
 mod slack;
 mod store;
 mod transactions;

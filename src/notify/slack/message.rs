@@ -379,6 +379,9 @@ fn context(report: &TargetReport, ctx: &RunContext) -> SlackBlock {
         let short: String = sha.chars().take(7).collect();
         parts.push(escape::link(commit, &format!("commit {short}")));
     }
+    if let Some(page) = &report.page_url {
+        parts.push(escape::link(page, "history"));
+    }
     context_line(parts.join(" · "))
 }
 
