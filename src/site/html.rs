@@ -87,6 +87,22 @@ function compare(x,y){
  var head='<h3>'+d.versions[x].label+' → '+d.versions[y].label+'</h3>';
  if(!html.length)return head+'<p class="note">These two versions hold the same text.</p>';
  return head+'<p class="note">'+n+' place'+(n==1?'':'s')+' differ.</p><div class="diff">'+html.join("")+'</div>';}
+function full(v){var s=seq(v),h=[],list=false,i,b,t;
+ for(i=0;i<s.length;i++){b=s[i];t=d.tag[b];
+  if(t==="li"&&!list){h.push("<ul>");list=true;}
+  if(t!=="li"&&list){h.push("</ul>");list=false;}
+  h.push("<"+t+lang(b)+">"+d.full[b]+"</"+t+">");}
+ if(list)h.push("</ul>");
+ return '<article class="text">'+h.join("")+"</article>";}
+var th=document.getElementById("text-h"),tb=document.getElementById("text-body"),cur=d.versions.length-1,
+ t0=[th.innerHTML,tb.innerHTML];
+function text(){var m=/^#text-(\d+)$/.exec(location.hash),v=m?+m[1]:cur;
+ if(!d.versions[v])return;
+ if(v===cur){th.innerHTML=t0[0];tb.innerHTML=t0[1];}
+ else{th.innerHTML="Full text of the version of "+d.versions[v].label;tb.innerHTML=full(v);}
+ if(m)document.getElementById("text").scrollIntoView();}
+window.addEventListener("hashchange",text);text();
+var js=document.querySelectorAll("a.js"),k;for(k=0;k<js.length;k++)js[k].hidden=false;
 var a=form.elements.a,b=form.elements.b;
 function show(){out.innerHTML=compare(+a.value,+b.value);}
 form.addEventListener("submit",function(e){e.preventDefault();show();history.replaceState(null,"","#compare-"+a.value+"-"+b.value);});
@@ -314,6 +330,34 @@ pub fn page(title: &str, head_extra: &str, body: &str, script: Option<&str>) -> 
     out
 }
 
+/// The smallest heading level among `lines` (1 when there is none): it becomes `<h2>`.
+pub fn top_level(lines: &[&str]) -> u8 {
+    lines
+        .iter()
+        .filter_map(|l| match Kind::of(l).0 {
+            Kind::Heading(n) => Some(n),
+            _ => None,
+        })
+        .min()
+        .unwrap_or(1)
+}
+
+/// The element a block is in the full text: `h2`…`h6` (the page's top level is `h2`), `li`
+/// or `p`.
+pub fn block_tag(line: &str, top: u8) -> String {
+    match Kind::of(line).0 {
+        Kind::Heading(level) => format!("h{}", (level + 2).saturating_sub(top).clamp(2, 6)),
+        Kind::Item => "li".into(),
+        Kind::Row | Kind::Paragraph => "p".into(),
+    }
+}
+
+/// A block's content in the full text (markup prefix left out, links written out).
+pub fn block_inner(line: &str) -> String {
+    let (_, prefix) = Kind::of(line);
+    inline_html(&line[prefix..])
+}
+
 /// The full text of a version: blocks grouped into their sections, each section that is not
 /// in English marked with its language; the policy's top headings are `<h2>` (the page's `<h1>`
 /// is its title).
@@ -322,14 +366,7 @@ pub fn full_text(
     sections: &[(std::ops::Range<usize>, Option<&'static str>)],
 ) -> String {
     let mut out = String::from("<article class=\"text\">\n");
-    let top = lines
-        .iter()
-        .filter_map(|l| match Kind::of(l).0 {
-            Kind::Heading(n) => Some(n),
-            _ => None,
-        })
-        .min()
-        .unwrap_or(1);
+    let top = top_level(lines);
     for (range, lang) in sections {
         let _ = writeln!(out, "<section{}>", lang_attr(*lang));
         let mut in_list = false;
@@ -341,9 +378,9 @@ pub fn full_text(
             }
             let inner = inline_html(&line[prefix..]);
             match kind {
-                Kind::Heading(level) => {
-                    let h = (level + 2 - top).min(6);
-                    let _ = writeln!(out, "<h{h}>{inner}</h{h}>");
+                Kind::Heading(_) => {
+                    let h = block_tag(line, top);
+                    let _ = writeln!(out, "<{h}>{inner}</{h}>");
                 }
                 Kind::Item => {
                     if !in_list {

@@ -377,6 +377,9 @@ struct Data {
     versions: Vec<DataVersion>,
     text: Vec<String>,
     kind: Vec<&'static str>,
+    /// Each block as the full text shows it (links written out), and its element.
+    full: Vec<String>,
+    tag: Vec<String>,
     lang: Vec<Option<&'static str>>,
     pairs: BTreeMap<String, String>,
 }
@@ -586,49 +589,18 @@ fn render_target(
         }
         let current = if i + 1 == n { " (current)" } else { "" };
         sections_html.push(format!(
-            "<section class=\"version\" id=\"{anchor}\" aria-labelledby=\"h-{anchor}\">\n<h3 id=\"h-{anchor}\">{}{current}</h3>\n<p class=\"sum\">{} · commit <span class=\"commit\">{}</span> · <a href=\"v/{}.html\">Full text</a></p>\n{body}</section>\n",
+            "<section class=\"version\" id=\"{anchor}\" aria-labelledby=\"h-{anchor}\">\n<h3 id=\"h-{anchor}\">{}{current}</h3>\n<p class=\"sum\">{} · commit <span class=\"commit\">{}</span> · {}</p>\n{body}</section>\n",
             date(v.date),
             esc(&summary),
             short(&v.commit),
-            keys[i],
+            if i + 1 == n {
+                "<a href=\"#text\">Full text</a>".to_string()
+            } else {
+                // Drawn by the script from the page's data: without it, no link that would
+                // show the current text under an older version's name.
+                format!("<a class=\"js\" hidden href=\"#text-{i}\">Full text</a>")
+            },
         ));
-
-        // The full text, once per distinct text (from its newest version).
-        if newest_of.get(keys[i].as_str()) == Some(&i) {
-            let text = html::full_text(&lines_of[i], &sections_of[i]);
-            let mut pager = String::from("<nav class=\"pager\" aria-label=\"Versions\">");
-            if i > 0 {
-                let _ = write!(
-                    pager,
-                    "<a href=\"{}.html\">← Older version</a>",
-                    keys[i - 1]
-                );
-            } else {
-                pager.push_str("<span>First recorded version</span>");
-            }
-            if i + 1 < n {
-                let _ = write!(
-                    pager,
-                    "<a href=\"{}.html\">Newer version →</a>",
-                    keys[i + 1]
-                );
-            } else {
-                pager.push_str("<span>Current version</span>");
-            }
-            pager.push_str("</nav>");
-            let body = format!(
-                "<header class=\"top\"><nav aria-label=\"Breadcrumb\"><a href=\"../../index.html\">All policies</a> › <a href=\"../index.html\">{name}</a></nav></header>\n<main>\n<h1>{name}</h1>\n<p class=\"note\">The text as recorded on {} (commit <span class=\"commit\">{}</span>){}. <a href=\"../index.html#{anchor}\">What changed in this version</a></p>\n{pager}\n{text}\n{pager}\n</main>",
-                date(v.date),
-                short(&v.commit),
-                if i + 1 == n { ", the current version" } else { "" },
-            );
-            let title = format!("{} — version of {}", job.name, date(v.date));
-            out.write(
-                &format!("{id}/v/{}.html", keys[i]),
-                html::page(&title, "", &body, None).as_bytes(),
-            )?;
-            files += 1;
-        }
     }
 
     // The target's page.
@@ -640,7 +612,7 @@ fn render_target(
         body,
         "<p><a href=\"feed.xml\">Atom feed of this policy's changes</a>{}</p>",
         if n > 0 {
-            format!(" · <a href=\"v/{}.html\">Current text</a>", keys[n - 1])
+            " · <a href=\"#text\">Current text</a>".to_string()
         } else {
             String::new()
         }
@@ -666,6 +638,7 @@ fn render_target(
             options(n - 2),
             options(n - 1)
         );
+        let top = html::top_level(&pool);
         let data = Data {
             versions: versions
                 .iter()
@@ -677,6 +650,8 @@ fn render_target(
                 .collect(),
             text: pool.iter().map(|l| html::plain_html(l)).collect(),
             kind: pool.iter().map(|l| html::Kind::of(l).0.class()).collect(),
+            full: pool.iter().map(|l| html::block_inner(l)).collect(),
+            tag: pool.iter().map(|l| html::block_tag(l, top)).collect(),
             lang: block_lang.iter().map(|l| l.flatten()).collect(),
             pairs,
         };
@@ -697,6 +672,13 @@ fn render_target(
         for s in sections_html.iter().rev() {
             body.push_str(s);
         }
+        let _ = write!(
+            body,
+            "<section id=\"text\" aria-labelledby=\"text-h\">\n<h2 id=\"text-h\">Full text of the current version ({}, commit <span class=\"commit\">{}</span>)</h2>\n<div id=\"text-body\">{}</div>\n</section>\n",
+            date(versions[n - 1].date),
+            short(&versions[n - 1].commit),
+            html::full_text(&lines_of[n - 1], &sections_of[n - 1]),
+        );
     }
     body.push_str("</main>");
     let head = format!(
@@ -742,11 +724,7 @@ fn render_target(
 }
 
 /// The facts of a target as a definition list; `newest` links its last change (index).
-fn facts_html(
-    f: &Facts,
-    versions: usize,
-    newest: Option<(&str, &Option<Newest>)>,
-) -> String {
+fn facts_html(f: &Facts, versions: usize, newest: Option<(&str, &Option<Newest>)>) -> String {
     let mut s = String::from("<dl class=\"facts\">\n");
     let _ = writeln!(s, "<dt>Address</dt><dd class=\"url\">{}</dd>", esc(&f.url));
     if let Some(fin) = f.final_url.as_ref().filter(|u| **u != f.url) {

@@ -38,8 +38,9 @@ impl OutDir {
         })
     }
 
-    /// Writes `bytes` to `rel`, a `/`-separated path of plain names under the folder: written
-    /// to a temporary file beside it, then renamed over it (a rename replaces, never follows).
+    /// Writes `bytes` to `rel`, a `/`-separated path of plain names under the folder: a new
+    /// file in place; over an old one, through a temporary file beside it renamed over it (a
+    /// rename replaces, never follows).
     pub fn write(&self, rel: &str, bytes: &[u8]) -> Result<(), SiteError> {
         let parts: Vec<&str> = rel.split('/').collect();
         if parts.iter().any(|p| !is_plain_name(p)) {
@@ -66,6 +67,18 @@ impl OutDir {
                 return Err(failed(std::io::Error::other("a folder is in the way")));
             }
             _ => {}
+        }
+        // A new file is created in place: `create_new` fails on anything already there, a
+        // symbolic link included (it never follows one).
+        match OpenOptions::new().write(true).create_new(true).open(&path) {
+            Ok(mut f) => {
+                return f.write_all(bytes).map_err(|e| {
+                    let _ = std::fs::remove_file(&path);
+                    failed(e)
+                })
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(failed(e)),
         }
         let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
         let written = OpenOptions::new()

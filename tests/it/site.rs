@@ -266,23 +266,21 @@ async fn target_pages_show_every_version_newest_first_with_its_word_diff() {
         v[0].1
     );
 
-    // The full text of a version, its German section marked as such.
-    let full = v[2]
-        .1
-        .split("href=\"v/")
+    // The full text of the current version is in the page, its German section marked as such;
+    // the older ones are drawn by the script (see the browser test).
+    let text = page
+        .split("<section id=\"text\"")
         .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_string();
-    let text = read(&out, &format!("{ID}/v/{full}"));
+        .and_then(|t| t.split("</article>").next())
+        .expect("the current text is in the page");
     assert!(
         text.contains("<section lang=\"de\">\n<h2>Datenerhebung"),
         "{text}"
     );
-    assert!(text.contains("<span class=\"empty\">empty link</span>"));
-    assert!(!text.contains("phone number"), "the baseline's text");
+    assert!(
+        text.contains("Privacy Policy auf https://www.appcues.com/privacy <span class=\"href\">")
+    );
+    assert!(!text.contains("phone number"), "the current text");
 }
 
 #[tokio::test]
@@ -640,8 +638,7 @@ async fn in_a_browser_the_pages_show_targets_and_changes_and_request_nothing_els
         for c in attr.captures_iter(&html) {
             let v = c[2].to_ascii_lowercase();
             assert!(
-                !v.starts_with("//")
-                    && !scheme.is_match(&v),
+                !v.starts_with("//") && !scheme.is_match(&v),
                 "{name}: {}",
                 &c[0]
             );
@@ -767,4 +764,28 @@ async fn in_a_browser_comparing_two_chosen_versions_shows_their_difference() {
         "{cmp}"
     );
     assert!(cmp.contains("lang=\"de\""), "{cmp}");
+
+    // The full text of an older version, drawn from the page's data: the baseline, with its
+    // empty German links.
+    let url = format!("file://{}/{ID}/index.html#text-0", out.display());
+    let bin =
+        chromium("in_a_browser_comparing_two_chosen_versions_shows_their_difference").unwrap();
+    let dom = tokio::task::spawn_blocking(move || browse(&bin, None, &["--dump-dom".into()], &url))
+        .await
+        .unwrap();
+    let text = dom
+        .split("<section id=\"text\"")
+        .nth(1)
+        .expect("the text section");
+    let text = text.split("</article>").next().unwrap();
+    assert!(
+        text.contains("Full text of the version of 2026-03-02 06:17 UTC"),
+        "{text}"
+    );
+    assert!(
+        text.contains("<span class=\"empty\">empty link</span>"),
+        "{text}"
+    );
+    assert!(!text.contains("phone number"), "{text}");
+    assert!(text.contains("<p lang=\"de\">Rechtsgrundlage"), "{text}");
 }
