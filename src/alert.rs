@@ -130,15 +130,12 @@ impl TargetState {
                 VERSIONS_KEPT,
             ));
         }
-        let latest = now
-            .saturating_add(jiff::SignedDuration::from_hours(24))
-            .unwrap_or(now);
         for (i, v) in self.versions.iter().enumerate() {
             let hex = v.hash.strip_prefix("sha256:").unwrap_or("");
             if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
                 return Err(InvalidState::VersionHash(i + 1));
             }
-            if v.seen < EARLIEST || v.seen > latest {
+            if !plausible_date(v.seen, now) {
                 return Err(InvalidState::VersionDate(
                     i + 1,
                     v.seen.strftime("%Y-%m-%d").to_string(),
@@ -172,6 +169,15 @@ impl TargetState {
         }
         Ok(())
     }
+}
+
+/// Whether a date read back from the snapshot folder is one policy-watch could have written:
+/// from 2000 to a day after `now` (a clock a little ahead is no damage).
+pub fn plausible_date(t: Timestamp, now: Timestamp) -> bool {
+    let latest = now
+        .saturating_add(jiff::SignedDuration::from_hours(24))
+        .unwrap_or(now);
+    (EARLIEST..=latest).contains(&t)
 }
 
 /// More replies than any alert's thread is split into.

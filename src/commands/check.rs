@@ -328,7 +328,8 @@ fn prepare_state(
         .collect();
     let selected: Vec<&str> = targets.iter().map(|t| t.id.as_str()).collect();
     let whole = configured.iter().all(|id| selected.contains(id));
-    let legacy = match store.load_legacy_state(now) {
+    let wanted: HashSet<&str> = selected.iter().copied().collect();
+    let legacy = match store.load_legacy_state(&wanted, now) {
         Ok(legacy) => legacy,
         Err(problem) => {
             eprintln!(

@@ -111,6 +111,9 @@ pub(super) fn read_own(path: &Path, limit: u64) -> Result<Option<Vec<u8>>, OpenE
         Err(e) => return Err(open_error(e)),
     };
     check_plain(&file, false)?;
+    if file.metadata().map_err(OpenError::Io)?.len() > limit {
+        return Err(OpenError::Refused(Refusal::TooLarge(limit)));
+    }
     let mut bytes = Vec::new();
     file.take(limit.saturating_add(1))
         .read_to_end(&mut bytes)

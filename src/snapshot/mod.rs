@@ -316,6 +316,15 @@ impl Store {
                         format!("it belongs to target `{}`", printable(&meta.id, 80)),
                     ));
                 }
+                if !crate::alert::plausible_date(meta.changed_at, Timestamp::now()) {
+                    return Err(damaged(
+                        &meta_path,
+                        format!(
+                            "its change date {} lies outside the years policy-watch could have stored it",
+                            meta.changed_at.strftime("%Y-%m-%d")
+                        ),
+                    ));
+                }
                 if content_hash(&markdown) != meta.content_hash {
                     return Err(damaged(
                         &md_path,

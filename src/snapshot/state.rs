@@ -144,7 +144,12 @@ impl Store {
     /// The `state.json` of an earlier release, if there is one. A file that is not plain, too
     /// large, or not shaped like one is an error (and left alone); a bad entry in it is kept
     /// as that target's problem.
-    pub fn load_legacy_state(&self, now: Timestamp) -> Result<Option<LegacyState>, StateProblem> {
+    /// Only the entries of `wanted` are kept (the others are skipped unparsed).
+    pub fn load_legacy_state(
+        &self,
+        wanted: &HashSet<&str>,
+        now: Timestamp,
+    ) -> Result<Option<LegacyState>, StateProblem> {
         let path = self.dir.join(LEGACY_STATE);
         let bytes = match read_own(&path, MAX_LEGACY_BYTES) {
             Ok(None) => return Ok(None),
@@ -164,6 +169,7 @@ impl Store {
         let entries = file
             .targets
             .into_iter()
+            .filter(|(id, _)| wanted.contains(id.as_str()))
             .map(|(id, raw)| {
                 let parsed = if raw.get().len() as u64 > MAX_STATE_BYTES {
                     Err(StateProblem::Refused(Refusal::TooLarge(MAX_STATE_BYTES)))

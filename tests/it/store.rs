@@ -717,3 +717,36 @@ async fn a_run_rewrites_only_the_files_of_the_target_that_changed() {
         "only b's files are written"
     );
 }
+
+#[tokio::test]
+async fn a_stored_date_at_the_end_of_time_damages_that_target_alone() {
+    let server = MockServer::start().await;
+    serve(&server, "/a", page("e-mail")).await;
+    serve(&server, "/b", page("name")).await;
+    let w = targets(&server, &["a", "b"]);
+    assert_eq!(w.run(&["check"]).await.code, 0);
+    for date in ["9999-12-30T00:00:00Z", "-009990-01-01T00:00:00Z"] {
+        let mut meta: serde_json::Value = serde_json::from_str(&w.snapshot("a.json")).unwrap();
+        meta["changed_at"] = date.into();
+        std::fs::write(w.snapshots().join("a.json"), meta.to_string()).unwrap();
+        reserve(&server, "/a", page("phone number")).await;
+        serve(&server, "/b", page("postal address")).await;
+        let run = w.run(&["check"]).await;
+        assert_eq!(run.code, 1, "not every target stops: {run:?}");
+        let a = run.stdout.split("b policy").next().unwrap();
+        assert!(
+            a.contains("snapshot damaged") && a.contains("lies outside the years"),
+            "{date}: {}",
+            run.stdout
+        );
+        assert!(
+            run.stdout.contains("{+postal address+}"),
+            "b goes on: {}",
+            run.stdout
+        );
+        assert_eq!(w.run(&["accept", "a"]).await.code, 0);
+        reserve(&server, "/b", page("name")).await;
+        serve(&server, "/a", page("phone number")).await;
+        assert_eq!(w.run(&["accept", "b"]).await.code, 0);
+    }
+}
