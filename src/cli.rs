@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
 use policy_watch::report::Format;
 use policy_watch::{Command as Run, Invocation};
@@ -73,7 +73,9 @@ pub enum Command {
     },
     /// Fetch and show what changed against the stored snapshots; writes nothing, posts nothing.
     ///
-    /// Exit status: 0 no change, 1 changes, 2 trouble (as diff(1) does).
+    /// Exit status: 0 no change, 1 changes, 2 trouble: bad configuration or usage, or a page
+    /// could not be fetched (as diff(1) does: unlike `check`, a failed fetch is 2 here, so
+    /// that it is never read as "changes").
     Diff {
         /// Targets to compare [default: all].
         #[arg(value_name = "ID")]
@@ -86,6 +88,10 @@ pub enum Command {
     ///
     /// Use it to record first baselines, to mark a change as reviewed, or to replace a
     /// damaged snapshot. Findings state is left as it is.
+    ///
+    /// Exit status: 0 stored; 1 a target could not be fetched (the others are stored); 2 bad
+    /// configuration or usage, or the snapshot folder is held by another run or cannot be
+    /// written.
     Accept {
         /// Targets to accept [default: all].
         #[arg(value_name = "ID")]
@@ -93,7 +99,9 @@ pub enum Command {
     },
     /// Run only the link and empty-link checks and print the findings.
     ///
-    /// Exit status: 0 no open broken or empty-link finding, 1 some, 2 trouble.
+    /// Exit status: 0 no open broken or empty-link finding, 1 some, 2 trouble: bad
+    /// configuration or usage, or a page could not be fetched (unlike `check`, a failed fetch
+    /// is 2 here, so that it is never read as "findings").
     Links {
         /// Targets to check [default: all].
         #[arg(value_name = "ID")]
@@ -105,7 +113,8 @@ pub enum Command {
     /// Fetch one target and print exactly what would be stored for it; writes nothing.
     ///
     /// Shows the chosen content root, the Markdown snapshot and the findings: the tool for
-    /// writing a target. Exit status: 0 shown, 2 the page could not be fetched or used.
+    /// writing a target. Exit status: 0 shown, 2 bad configuration or usage, or the page
+    /// could not be fetched or used (unlike `check`, a failed fetch is 2 here).
     Preview {
         /// The target to preview.
         #[arg(value_name = "ID")]
@@ -118,7 +127,10 @@ pub enum Command {
     ///
     /// Says which selector matched and how much text it holds, and lists the blocks that
     /// differ between the two fetches with a suggested `ignore` rule. For CI on config
-    /// changes. Exit status: 0 sound, 1 a problem found, 2 trouble.
+    /// changes. Broken or empty links on the page are a problem too. Exit status: 0 sound,
+    /// 1 a problem found, 2 trouble: bad configuration or usage, or a page could not be
+    /// fetched (unlike `check`, a failed fetch is 2 here, so that it is never read as a
+    /// problem of the rules).
     Validate {
         /// Targets to validate [default: all].
         #[arg(value_name = "ID")]
@@ -128,6 +140,8 @@ pub enum Command {
         interval: u64,
     },
     /// List the configured targets.
+    ///
+    /// Exit status: 0 listed, 2 bad configuration or usage.
     Targets,
     /// Build the policies' history as a static web site with Atom feeds.
     ///
@@ -144,11 +158,31 @@ pub enum Command {
         #[arg(long, value_name = "URL")]
         base_url: Option<String>,
     },
+    /// Print shell completions for SHELL (bash, zsh, fish, powershell, elvish).
+    ///
+    /// bash: `policy-watch completions bash > ~/.local/share/bash-completion/completions/policy-watch`;
+    /// zsh: save as `_policy-watch` in a folder on $fpath; fish: save as
+    /// `~/.config/fish/completions/policy-watch.fish`. Exit status: 0.
+    Completions {
+        /// The shell to complete in.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) on stdout, for packagers: `policy-watch man > policy-watch.1`.
+    #[command(hide = true)]
+    Man,
+}
+
+/// What the command line asks for: a run of the library, or text that clap writes itself.
+pub enum Parsed {
+    Run(Invocation),
+    /// Completions or the man page, ready to print.
+    Print(Vec<u8>),
 }
 
 impl Cli {
     /// The library's view of this command line.
-    pub fn into_invocation(self) -> Invocation {
+    pub fn into_invocation(self) -> Parsed {
         let command = match self.command {
             Command::Check {
                 mut ids,
@@ -182,10 +216,22 @@ impl Cli {
             },
             Command::Targets => Run::Targets,
             Command::Site { out, base_url } => Run::Site { out, base_url },
+            Command::Completions { shell } => {
+                let mut out = Vec::new();
+                clap_complete::generate(shell, &mut Cli::command(), "policy-watch", &mut out);
+                return Parsed::Print(out);
+            }
+            Command::Man => {
+                let mut out = Vec::new();
+                clap_mangen::Man::new(Cli::command())
+                    .render(&mut out)
+                    .expect("writing to memory does not fail");
+                return Parsed::Print(out);
+            }
         };
-        Invocation {
+        Parsed::Run(Invocation {
             config: self.config,
             command,
-        }
+        })
     }
 }

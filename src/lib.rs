@@ -18,6 +18,7 @@ pub(crate) mod fetch;
 pub mod inspect;
 pub mod notify;
 pub(crate) mod observe;
+pub mod progress;
 pub mod report;
 pub(crate) mod retry;
 pub mod site;

@@ -10,7 +10,20 @@ fn main() -> std::process::ExitCode {
     if stdout_probe::was_closed() {
         policy_watch::commands::note_stdout_closed_at_start();
     }
-    let invocation = cli::Cli::parse().into_invocation();
+    let invocation = match cli::Cli::parse().into_invocation() {
+        cli::Parsed::Run(invocation) => invocation,
+        cli::Parsed::Print(text) => {
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            return match out.write_all(&text).and_then(|()| out.flush()) {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                    eprintln!("policy-watch: cannot write to stdout: {e}");
+                    std::process::ExitCode::from(2)
+                }
+                _ => std::process::ExitCode::SUCCESS,
+            };
+        }
+    };
     init_logging();
     match policy_watch::run_blocking(invocation) {
         Ok(code) => std::process::ExitCode::from(code as u8),

@@ -19,7 +19,9 @@ pub(super) async fn run(runner: Runner, ids: &[String], out: &Printer) -> Result
     let mut stream = Stream::new(Format::Text, true, "accept", false, now);
     out.print(&stream.begin()).map_err(print_failed)?;
     let mut failed = false;
+    let progress = crate::progress::Progress::start(targets.len());
     for target in targets {
+        let _flight = progress.begin(&target.name);
         let mut obs = runner.observer.observe(target, &runner.store, mode).await;
         if matches!(obs.result, Err(TargetError::Damaged { .. })) {
             // Accepting means "store what the page is now": observe it as if first seen.

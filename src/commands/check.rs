@@ -17,6 +17,7 @@ use crate::error::{Error, StoreError};
 use crate::inspect::Finding;
 use crate::notify::{Notifier, RunContext};
 use crate::observe::{assess, Mode, Pending};
+use crate::progress::Progress;
 use crate::report::{Format, Status, Stream, TargetReport};
 use crate::snapshot::{content_hash, LegacyState, Staged, Store};
 
@@ -61,8 +62,18 @@ pub(super) async fn run(
     // Targets are observed concurrently, at most so many at once, and handled in order: each
     // holds its page only until its transaction ends, so memory stays bounded by the targets
     // in flight, not by how many pages changed.
+    // On a terminal, a status line on stderr says what is still being fetched.
+    let progress = Progress::start(targets.len());
     let mut done = futures::stream::iter(targets)
-        .map(|t| observe(&runner, t, &watched, ctx.time))
+        .map(|t| {
+            let flight = progress.begin(&t.name);
+            let observed = observe(&runner, t, &watched, ctx.time);
+            async move {
+                let d = observed.await;
+                drop(flight);
+                d
+            }
+        })
         .buffered(runner.config.http.max_concurrency);
 
     let (mut any_failed, mut any_undelivered) = (false, false);
@@ -206,6 +217,7 @@ pub(super) async fn run(
             store_broken = Some(e);
         }
     }
+    progress.finish();
     if payloads_only {
         // stdout holds one JSON object a line (or nothing): the words go to stderr.
         if previews == 0 {

@@ -23,8 +23,10 @@ pub(super) async fn run(
     };
     let mut stream = Stream::new(format, true, "diff", false, now);
     out.print(&stream.begin()).map_err(print_failed)?;
+    let progress = crate::progress::Progress::start(targets.len());
     let mut reports = futures::stream::iter(targets)
         .map(|t| async {
+            let _flight = progress.begin(&t.name);
             let obs = runner.observer.observe(t, &runner.store, mode).await;
             let mut report = assess(&obs, now).0;
             if report.status == Status::Watching {

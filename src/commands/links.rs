@@ -23,12 +23,15 @@ pub(super) async fn run(
         fresh: true,
         ..Mode::default()
     };
+    let progress = crate::progress::Progress::start(targets.len());
     let observations = futures::future::join_all(targets.into_iter().map(|t| async {
+        let _flight = progress.begin(&t.name);
         let obs = runner.observer.observe(t, &runner.store, mode).await;
         let found = runner.inspect(&obs, &watched).await;
         (obs, found)
     }))
     .await;
+    progress.finish();
     let mut stream = Stream::new(format, true, "links", false, now);
     out.print(&stream.begin()).map_err(print_failed)?;
     let (mut failed, mut problems) = (false, false);

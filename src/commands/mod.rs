@@ -236,7 +236,8 @@ impl Printer {
             .sink
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        sink.write_all(text.as_bytes()).and_then(|()| sink.flush())
+        // The status line on the terminal steps aside while the report is written.
+        crate::progress::around(|| sink.write_all(text.as_bytes()).and_then(|()| sink.flush()))
     }
 }
 

@@ -342,3 +342,89 @@ async fn validate_says_it_waits_and_does_not_call_a_page_with_empty_links_sound(
         run.stdout
     );
 }
+
+#[tokio::test]
+async fn a_long_run_on_a_terminal_shows_what_it_waits_for_and_off_one_draws_nothing() {
+    let server = MockServer::start().await;
+    serve(&server, "/quick", fixture("vendor/appcues.html")).await;
+    wiremock::Mock::given(wiremock::matchers::path("/slow"))
+        .respond_with(
+            crate::common::html(fixture("vendor/mixpanel.html"))
+                .set_delay(std::time::Duration::from_secs(3)),
+        )
+        .mount(&server)
+        .await;
+    let w = Workdir::new(&format!(
+        "{}{}",
+        target("slow", &format!("{}/slow", server.uri()), ""),
+        target("quick", &format!("{}/quick", server.uri()), "")
+    ));
+
+    // On a terminal (util-linux `script` gives the run a pseudo-terminal): a status line.
+    let bin = assert_cmd::cargo::cargo_bin("policy-watch");
+    let mut tty = std::process::Command::new("script");
+    tty.args([
+        "-qec",
+        &format!("{} check --dry-run", bin.display()),
+        "/dev/null",
+    ])
+    .current_dir(w.path())
+    .stdin(std::process::Stdio::null())
+    .env("NO_COLOR", "1")
+    .env("RUST_LOG", "warn")
+    .env_remove("SLACK_WEBHOOK_URL")
+    .env_remove("SLACK_BOT_TOKEN");
+    let shown = tokio::task::spawn_blocking(move || tty.output().expect("script runs"))
+        .await
+        .unwrap();
+    let screen = String::from_utf8_lossy(&shown.stdout);
+    assert!(shown.status.success(), "{screen}");
+    assert!(
+        screen.contains("policy-watch: 1/2 done · waiting for slow policy ("),
+        "no status line on the terminal:\n{screen}"
+    );
+    assert!(screen.contains("quick policy — now watching"), "{screen}");
+
+    // Off a terminal (CI, a pipe): nothing is drawn.
+    let piped = w.run(&["check", "--dry-run"]).await;
+    assert_eq!(piped.code, 0, "{piped:?}");
+    assert!(!piped.stderr.contains("waiting for"), "{}", piped.stderr);
+    assert!(!piped.stderr.contains('\r'), "{:?}", piped.stderr);
+}
+
+#[tokio::test]
+async fn completions_and_the_man_page_come_from_the_binary() {
+    let w = Workdir::new("");
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let out = w.run(&["completions", shell]).await;
+        assert_eq!(out.code, 0, "{out:?}");
+        // Every command can be completed.
+        for command in [
+            "check", "diff", "accept", "links", "preview", "validate", "targets",
+        ] {
+            assert!(out.stdout.contains(command), "{shell}: no {command}");
+        }
+    }
+    let man = w.run(&["man"]).await;
+    assert_eq!(man.code, 0, "{man:?}");
+    assert!(man.stdout.starts_with(".ie") || man.stdout.contains(".TH policy-watch 1"));
+    let unknown = w.run(&["completions", "tcsh"]).await;
+    assert_eq!(unknown.code, 2, "{unknown:?}");
+}
+
+#[tokio::test]
+async fn every_help_says_what_a_failed_fetch_exits_with() {
+    let w = Workdir::new("");
+    for (command, says) in [
+        ("check", "1 a target could not be fetched"),
+        ("accept", "1 a target could not be fetched"),
+        ("diff", "unlike `check`, a failed fetch is 2"),
+        ("links", "unlike `check`, a failed fetch"),
+        ("preview", "unlike `check`, a failed fetch is 2"),
+        ("validate", "unlike `check`, a failed fetch is 2"),
+    ] {
+        let help = w.run(&[command, "--help"]).await;
+        let text = help.stdout.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(text.contains(says), "{command} --help: {text}");
+    }
+}

@@ -941,6 +941,12 @@ fn a_tag_releases_linux_and_macos_binaries_with_checksums() {
     run_scripts(&doc["jobs"]["publish"], "", &mut scripts);
     let publish: String = scripts.into_iter().map(|(_, s)| s).collect();
     assert!(publish.contains("sha256sum --check"), "{publish}");
+    // Every archive carries the man page and the completions the docs job made.
+    assert!(text.contains("policy-watch man > docs-out/policy-watch.1"));
+    assert!(
+        publish.contains("cp -R ../docs-out/. \"$name/\""),
+        "{publish}"
+    );
     assert!(publish.contains("> SHA256SUMS"), "{publish}");
     assert!(
         publish.contains("dist/SHA256SUMS"),
