@@ -17,4 +17,5 @@ mod site;
 mod slack;
 mod store;
 mod transactions;
+mod walk;
 mod workflow;
