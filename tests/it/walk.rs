@@ -85,10 +85,9 @@ async fn the_readme_walk_reaches_a_first_slack_alert_that_shows_the_german_empty
     // A clone: the shipped config (pointed at the local pages) and the snapshot folder with
     // its README, committed.
     let w = Workdir::new("");
-    let shipped = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("policy-watch.toml"),
-    )
-    .expect("policy-watch.toml");
+    let shipped =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("policy-watch.toml"))
+            .expect("policy-watch.toml");
     std::fs::write(w.config(), local(&shipped)).unwrap();
     std::fs::create_dir_all(w.snapshots()).unwrap();
     std::fs::copy(
@@ -130,7 +129,9 @@ async fn the_readme_walk_reaches_a_first_slack_alert_that_shows_the_german_empty
         assert_eq!(out.code, expected, "`{command}`: {out:?}");
         if i == first_check {
             assert!(out.stdout.starts_with("dry run: "), "{}", out.stdout);
-            assert!(out.stdout.contains("erfahren Sie in der Privacy Policy auf"));
+            assert!(out
+                .stdout
+                .contains("erfahren Sie in der Privacy Policy auf"));
             assert_eq!(
                 git(w.path(), &["status", "--porcelain"]),
                 "",
@@ -141,7 +142,10 @@ async fn the_readme_walk_reaches_a_first_slack_alert_that_shows_the_german_empty
             last = Some(out);
         }
     }
-    assert!(last.is_some(), "the walk ends in a real check: {commands:?}");
+    assert!(
+        last.is_some(),
+        "the walk ends in a real check: {commands:?}"
+    );
 
     // The first (and only) alerts that reached Slack: the CrossEngage page's findings, both
     // German empty links in their sentences.
@@ -155,6 +159,12 @@ async fn the_readme_walk_reaches_a_first_slack_alert_that_shows_the_german_empty
     let alert = &crossengage[0];
     assert!(alert.contains("New findings"), "{alert}");
     assert!(!alert.contains("earlier findings"), "{alert}");
-    assert!(alert.contains("erfahren Sie in der Privacy Policy auf"), "{alert}");
-    assert!(alert.contains("der nachfolgenden Webseite entnehmen"), "{alert}");
+    assert!(
+        alert.contains("erfahren Sie in der Privacy Policy auf"),
+        "{alert}"
+    );
+    assert!(
+        alert.contains("der nachfolgenden Webseite entnehmen"),
+        "{alert}"
+    );
 }
