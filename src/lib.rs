@@ -14,6 +14,7 @@ pub mod config;
 pub mod diff;
 pub mod error;
 pub mod extract;
+pub mod facts;
 pub(crate) mod fetch;
 pub mod inspect;
 pub mod notify;

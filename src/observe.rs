@@ -380,6 +380,9 @@ pub fn assess(obs: &Observation, now: Timestamp) -> (TargetReport, Option<Pendin
     }
     report.changes = cur.changes.clone();
     report.links = diff::link_changes(&cur.changes);
+    if content_changed {
+        report.facts = crate::facts::facts(&stored.markdown, &cur.markdown, &cur.changes);
+    }
 
     let keep = !content_changed && !cur.rebaselined;
     let snapshot = Snapshot {

@@ -80,6 +80,7 @@ pub(super) async fn run(
     let mut store_broken: Option<StoreError> = None;
     let mut stage_failed = false;
     let mut previews = 0;
+    let citations = std::sync::OnceLock::new();
     while let Some(Done {
         mut report,
         mut pending,
@@ -130,6 +131,7 @@ pub(super) async fn run(
                 _ => crate::site::target_page(site, &id),
             });
         }
+        runner.cite(&citations, &mut report);
         if let Verdict::Flip(_) = said.content {
             // A remembered variant again: nothing to say, nothing to store.
             pending = None;
@@ -314,6 +316,7 @@ fn apply(report: &mut TargetReport, said: &alert::Announcements) {
             report.status = Status::Unchanged;
             report.changes.clear();
             report.links.clear();
+            report.facts.clear();
             report.moved_from = None;
             report.alternate = Some(at);
         }

@@ -36,7 +36,9 @@ pub(super) async fn run(
         })
         .buffered(runner.config.http.max_concurrency);
     let (mut failed, mut changed) = (false, false);
-    while let Some(report) = reports.next().await {
+    let citations = std::sync::OnceLock::new();
+    while let Some(mut report) = reports.next().await {
+        runner.cite(&citations, &mut report);
         failed |= report.status == Status::Failed;
         changed |= report.is_news();
         out.print(&stream.target(&report)).map_err(print_failed)?;

@@ -19,6 +19,7 @@ use url::Url;
 
 use crate::config::{Config, Target};
 use crate::error::Error;
+use crate::facts::Citations;
 use crate::inspect::{self, Finding, LinkChecker, Watched};
 use crate::observe::{Observation, Observer};
 use crate::report::Format;
@@ -176,6 +177,30 @@ impl Runner {
             )
             .await,
         )
+    }
+
+    /// Where the other configured targets cite the target of `report`, when its content
+    /// changed. The citations of every target are gathered once per run, from the stored
+    /// snapshots, the first time a change needs them.
+    fn cite(
+        &self,
+        cell: &std::sync::OnceLock<Citations>,
+        report: &mut crate::report::TargetReport,
+    ) {
+        if report.status != crate::report::Status::Changed || report.changes.is_empty() {
+            return;
+        }
+        let citations = cell.get_or_init(|| {
+            let targets = &self.config.targets;
+            Citations::build(
+                targets,
+                targets.iter().filter_map(|t| {
+                    let snapshot = self.store.load(&t.id).ok()??;
+                    Some((t.clone(), snapshot.markdown))
+                }),
+            )
+        });
+        report.cited_in = citations.of(&report.id);
     }
 
     fn select(&self, ids: &[String]) -> Result<Vec<Target>, Error> {

@@ -112,6 +112,13 @@ fn target(out: &mut String, t: &TargetReport, headline: &str) {
             plural(removed, "word", "words")
         );
     }
+    let meaning = super::meaning_lines(t);
+    for line in &meaning {
+        let _ = writeln!(out, "- 📌 {}", escape(line));
+    }
+    if !meaning.is_empty() {
+        out.push('\n');
+    }
     for c in &t.changes {
         let line = match c {
             Change::Added { text } => format!("**added:** **{}**", escape(text)),

@@ -8,6 +8,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::diff::{Change, LinkChange};
+use crate::facts::{Citation, Fact};
 use crate::inspect::Finding;
 
 pub use markdown::escape as escape_markdown;
@@ -56,6 +57,12 @@ pub struct TargetReport {
     /// Links whose target changed, or that came or went, in these changes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub links: Vec<LinkChange>,
+    /// What the changes mean: new parties, changed periods, a new effective date…
+    #[serde(default)]
+    pub facts: Vec<Fact>,
+    /// Where the other watched targets cite this one (its name or a link to its site).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cited_in: Vec<Citation>,
     /// Blocks in the new content (for "N of M blocks changed").
     #[serde(default)]
     pub blocks: usize,
@@ -130,6 +137,8 @@ impl TargetReport {
             status,
             changes: Vec::new(),
             links: Vec::new(),
+            facts: Vec::new(),
+            cited_in: Vec::new(),
             blocks: 0,
             error: None,
             consecutive_failures: 0,
@@ -365,6 +374,25 @@ pub fn plural(n: usize, one: &str, many: &str) -> String {
     } else {
         format!("{n} {many}")
     }
+}
+
+/// Facts shown in a report before the rest are counted.
+pub const FACTS_SHOWN: usize = 5;
+
+/// The lines that say what a target's change means, one short line each: where the other
+/// targets cite it, then at most [`FACTS_SHOWN`] facts and a line that counts the rest. Every
+/// format shows these lines (escaped its own way) above the diff.
+pub fn meaning_lines(t: &TargetReport) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    if !t.cited_in.is_empty() {
+        out.push(crate::facts::citation_line(t));
+    }
+    out.extend(t.facts.iter().take(FACTS_SHOWN).map(Fact::line));
+    if t.facts.len() > FACTS_SHOWN {
+        let rest = t.facts.len() - FACTS_SHOWN;
+        out.push(format!("… and {}", plural(rest, "more fact", "more facts")));
+    }
+    out
 }
 
 /// Words of unchanged text kept on each side of a change when a block is shown.

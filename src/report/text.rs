@@ -114,6 +114,9 @@ fn target(out: &mut String, t: &TargetReport, st: &Styles, list_open: bool, dry_
             plural(removed, "word", "words")
         );
     }
+    for line in super::meaning_lines(t) {
+        let _ = writeln!(out, "  • {line}");
+    }
     for c in &t.changes {
         match c {
             Change::Added { text } => {

@@ -10,6 +10,7 @@ mod cli;
 mod common;
 mod crash;
 mod delivery;
+mod facts;
 mod inspect;
 mod pipeline;
 mod realworld;

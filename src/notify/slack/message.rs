@@ -70,6 +70,9 @@ pub fn compose(report: &TargetReport, ctx: &RunContext, layout: Layout) -> Compo
         Layout::Single => (SINGLE_CHANGES_MAX, SINGLE_TEXT_BUDGET),
         Layout::Threaded => (SUMMARY_CHANGES_MAX, SINGLE_TEXT_BUDGET),
     };
+    if let Some(meaning) = meaning_text(report) {
+        blocks.push(section(meaning));
+    }
     let max_changes = max_changes.min(BLOCKS_MAX - blocks.len() - TAIL_BLOCKS);
     let mut shown = 0;
     let mut used = 0;
@@ -648,6 +651,15 @@ fn link_lines(links: &[LinkChange]) -> Vec<String> {
         })
         .filter(|l| !l.is_empty())
         .collect()
+}
+
+/// What the change means (policy facts, citations), one short escaped line each.
+fn meaning_text(report: &TargetReport) -> Option<String> {
+    let lines: Vec<String> = crate::report::meaning_lines(report)
+        .iter()
+        .map(|l| format!("• {}", escape::text(l)))
+        .collect();
+    (!lines.is_empty()).then(|| list("📌 *What changed*", &lines, "facts"))
 }
 
 fn links_text(links: &[LinkChange]) -> Option<String> {
