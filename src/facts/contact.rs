@@ -87,7 +87,11 @@ pub(super) fn find(text: &str) -> Vec<Mention> {
             .filter(char::is_ascii_digit)
             .collect();
         // International numbers have at least nine digits; national ones at least eight.
-        let min = if number.starts_with('+') || number.starts_with("00") { 9 } else { 8 };
+        let min = if number.starts_with('+') || number.starts_with("00") {
+            9
+        } else {
+            8
+        };
         if !(min..=15).contains(&digits.len()) || looks_like_date_or_id(number) {
             continue;
         }
