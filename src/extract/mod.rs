@@ -32,7 +32,8 @@ pub use tracking::TRACKING_PARAMS;
 /// site chrome left out, the content root found by its text when no container fits.
 /// 3: redirector links compared by the address they hold, `<select>` and placeholder anchors
 /// left out, an `aria-hidden` drawing inside a link counted as its icon.
-pub const EXTRACTOR_VERSION: u32 = 3;
+/// 4: a root found by its text widened over a list's preamble or a date line just before it.
+pub const EXTRACTOR_VERSION: u32 = 4;
 
 /// The text of a link that shows only an unnamed image or icon.
 pub const ICON_TEXT: &str = "(icon)";

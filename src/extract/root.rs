@@ -75,7 +75,7 @@ pub fn choose<'a>(doc: &'a Html, rules: &Rules) -> Option<Root<'a>> {
             }
         }
     }
-    let el = by_content(body, &weights, total);
+    let el = widen(by_content(body, &weights, total), body);
     let how = if el.id() == body.id() {
         "body".to_string()
     } else {
@@ -100,6 +100,60 @@ fn by_content<'a>(body: ElementRef<'a>, weights: &Weights, total: usize) -> Elem
             _ => return cur,
         }
     }
+}
+
+/// A root found by its text is widened to its parent while it is a list or a table (a
+/// document's numbered clauses without their preamble), or while a short line just before it
+/// dates or versions the document ("Last updated …", "Effective …", "Version …"): both belong
+/// to the document. Never up to `body`, at most a few levels.
+fn widen<'a>(mut el: ElementRef<'a>, body: ElementRef<'a>) -> ElementRef<'a> {
+    for _ in 0..3 {
+        let Some(parent) = el.parent().and_then(ElementRef::wrap) else {
+            break;
+        };
+        if parent.id() == body.id() {
+            break;
+        }
+        let list = matches!(
+            el.value().name(),
+            "ol" | "ul" | "dl" | "li" | "table" | "tbody"
+        );
+        if list || dated_before(el) {
+            el = parent;
+        } else {
+            break;
+        }
+    }
+    el
+}
+
+/// Lines that date or version a document, in English, German and French.
+static DATED: LazyLock<regex::Regex> = LazyLock::new(|| {
+    regex::Regex::new(
+        r"(?i)\b(last\s+(updated|modified|revised|changed)|updated|revised|effective|version|versions|revision|reference|zuletzt|stand|gültig|fassung|mise\s+à\s+jour|en\s+vigueur)\b",
+    )
+    .expect("dated line pattern")
+});
+
+/// A line of text this long or shorter can be a document's date line.
+const DATED_MAX_CHARS: usize = 300;
+
+/// Whether one of the few elements just before `el` is a short line that dates or versions the
+/// document (it holds such a word and a digit).
+fn dated_before(el: ElementRef<'_>) -> bool {
+    el.prev_siblings()
+        .filter_map(ElementRef::wrap)
+        .take(3)
+        .any(|sib| {
+            let mut text = String::new();
+            for t in sib.text() {
+                text.push_str(t);
+                if text.len() > DATED_MAX_CHARS {
+                    return false;
+                }
+            }
+            text.chars().any(|c| c.is_ascii_digit()) && DATED.is_match(&text)
+        })
 }
 
 fn is_ancestor(el: ElementRef<'_>, node: NodeId) -> bool {
@@ -259,6 +313,31 @@ mod tests {
             para(5)
         );
         assert_eq!(found(&html), "div.text (found by its text)");
+    }
+
+    #[test]
+    fn a_list_root_takes_in_its_preamble_and_a_date_line_its_document() {
+        // The clauses are a numbered list that holds most of the text.
+        let clauses = format!("<ol>{}</ol>", "<li>".to_string() + &para(6) + "</li>");
+        let html = format!(
+            "<body><div class=top><a href=/>Home</a></div><div class=terms><p>Last updated: May 1, 2025</p>\
+             <p>These terms are between you and us.</p>{clauses}</div></body>"
+        );
+        assert_eq!(found(&html), "div.terms (found by its text)");
+        // A date line just before the text is the document's.
+        let html = format!(
+            "<body><div class=page><div class=head><p>Reference: 20250220</p><p>Versions: 3</p></div>\
+             <div class=legal>{}</div></div><div class=foot><a href=/x>Imprint</a></div></body>",
+            para(8)
+        );
+        assert_eq!(found(&html), "div.page (found by its text)");
+        // Without one, the root stays where the text is.
+        let html = format!(
+            "<body><div class=page><div class=head><p>Our products</p></div>\
+             <div class=legal>{}</div></div></body>",
+            para(8)
+        );
+        assert_eq!(found(&html), "div.legal (found by its text)");
     }
 
     #[test]
