@@ -40,6 +40,8 @@ pub const BUILTIN_IGNORE: &[&str] = &[
     r"(?i)^(zuletzt\s+)?(aktualisiert|geändert|bearbeitet)\b.{0,40}\bvor\s+(\d+|einem|einer|eins|wenigen)\s+(sekunden?|minuten?|stunden?|tag(en)?|wochen?|monat(en)?|jahr(en)?)\.?$",
     r"(?i)^(zuletzt\s+)?(aktualisiert|geändert|bearbeitet):?\s+(gerade eben|heute|gestern|(diese|letzte)\s+woche|(diesen|letzten)\s+monat|(dieses|letztes)\s+jahr|in\s+der\s+letzten\s+(stunde|woche)|in\s+den\s+letzten\s+(\d+\s+)?(minuten|stunden|tagen|wochen))\.?$",
     r"(?i)^(zuletzt\s+)?(gerade eben|heute|gestern|(diese|letzte)\s+woche|(diesen|letzten)\s+monat|(dieses|letztes)\s+jahr|in\s+der\s+letzten\s+(stunde|woche)|vor\s+(\d+|einem|einer|wenigen)\s+(sekunden?|minuten?|stunden?|tag(en)?|wochen?|monat(en)?|jahr(en)?))\s+(aktualisiert|geändert|bearbeitet)\.?$",
+    // A clock (a site's local time in its footer: "CA 12:09 PM", "14:30 CET").
+    r"(?i)^[a-z]{0,4}\s*\d{1,2}:\d{2}(:\d{2})?\s*(am|pm)?(\s*[a-z]{2,5})?$",
     r"(?i)^(dernière\s+)?(mis|mise)\s+à\s+jour\s*:?\s+(il\s+y\s+a\s+(\d+|une?|quelques)\s+(secondes?|minutes?|heures?|jours?|semaines?|mois|ans?|années?)|à\s+l['’]instant|aujourd['’]hui|hier|récemment|cette\s+(semaine|année)|ce\s+mois(-ci)?|la\s+semaine\s+dernière|le\s+mois\s+dernier|(dans|au\s+cours\s+de)\s+la\s+dernière\s+(heure|semaine))\.?$",
 ];
 
@@ -382,6 +384,10 @@ mod tests {
             "Updated this week: the retention period is now 30 days."
         ));
         assert!(!ignored("Mis à jour le 3 mars 2025"));
+        for clock in ["CA12:09 PM", "12:08 AM", "14:30 CET", "9:05"] {
+            assert!(ignored(clock), "{clock}");
+        }
+        assert!(!ignored("Call us 9:00 to 17:00 on weekdays"));
         assert!(!ignored("Last updated: March 3, 2025"));
         assert!(!ignored(
             "We delete your data 2 years ago after the contract ends."
