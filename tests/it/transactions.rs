@@ -378,6 +378,18 @@ async fn a_page_that_alternates_is_announced_once_then_stays_quiet() {
     ] {
         reserve(&server, PAGE, body.clone()).await;
         let before = w.snapshot_files();
+        if expect != "now watching" {
+            // `diff` says what `check` is about to say, and writes nothing.
+            let diffed = w.run(&["diff"]).await;
+            let news = matches!(expect, "changed" | "back to an earlier version");
+            assert_eq!(diffed.code, i32::from(news), "{expect}: {diffed:?}");
+            assert!(
+                diffed.stdout.contains(expect),
+                "diff, expected {expect}: {}",
+                diffed.stdout
+            );
+            assert_eq!(w.snapshot_files(), before, "diff writes nothing");
+        }
         let run = w.run(&["check"]).await;
         assert_eq!(run.code, 0, "{run:?}");
         assert!(
