@@ -68,6 +68,7 @@ PICKS_GENAI = [
     (1319, "a placeholder <a> without href whose icon loaded in one fetch only", "quiet"),
     (1328, "a logo link drawn by an <img alt=''> in one fetch and an aria-hidden background in the other", "quiet"),
     (186, "the before page is a script error page ('Application error'): not a document", "before-fails"),
+    (723, "a real edit ('Grok Teams' -> 'Grok Business') in the preamble above a root that is a numbered list", "alert"),
     (61, "labelled real: the site's home page served in place of the policy: not the document", "after-fails"),
 ]
 
