@@ -356,28 +356,52 @@ fn error_chain(e: &reqwest::Error) -> String {
 
 /// Decodes a body: byte-order mark, then the HTTP header's charset, then `<meta charset>`,
 /// then detection.
+///
+/// UTF-16 without a byte-order mark is taken from the header alone, and only when the body
+/// has the zero bytes that UTF-16 markup must have (which half of each pair holds them says
+/// little or big endian); a `<meta>` that claims UTF-16 was itself read as ASCII, so the page
+/// is UTF-8, as browsers take it.
 pub fn decode(body: &[u8], content_type: Option<&str>) -> (String, &'static Encoding) {
+    let is_utf16 = |e: &'static Encoding| e == encoding_rs::UTF_16LE || e == encoding_rs::UTF_16BE;
     let encoding = Encoding::for_bom(body)
         .map(|(enc, _)| enc)
-        .or_else(|| content_type.and_then(charset_param))
-        .or_else(|| meta_charset(body))
+        .or_else(|| {
+            content_type.and_then(charset_param).and_then(|e| {
+                if is_utf16(e) {
+                    utf16_order(body)
+                } else {
+                    Some(e)
+                }
+            })
+        })
+        .or_else(|| meta_charset(body).map(|e| if is_utf16(e) { encoding_rs::UTF_8 } else { e }))
         .unwrap_or_else(|| {
             let mut det = chardetng::EncodingDetector::new();
             det.feed(body, true);
             det.guess(None, true)
         });
-    // An HTML page cannot really be UTF-16 when its declaration was read as ASCII.
-    let encoding = if encoding == encoding_rs::UTF_16LE || encoding == encoding_rs::UTF_16BE {
-        if Encoding::for_bom(body).is_some() {
-            encoding
-        } else {
-            encoding_rs::UTF_8
-        }
-    } else {
-        encoding
-    };
     let (text, used, _had_errors) = encoding.decode(body);
     (text.into_owned(), used)
+}
+
+/// The byte order of a body in UTF-16 without a byte-order mark, by where its zero bytes are
+/// (markup is ASCII, so one byte of most pairs is zero); `None` when it has none: then the
+/// header's UTF-16 is wrong.
+fn utf16_order(body: &[u8]) -> Option<&'static Encoding> {
+    let head = &body[..body.len().min(4096) & !1];
+    let (mut even, mut odd) = (0usize, 0usize);
+    for pair in head.chunks_exact(2) {
+        even += usize::from(pair[0] == 0);
+        odd += usize::from(pair[1] == 0);
+    }
+    let pairs = head.len() / 2;
+    if pairs == 0 || even.max(odd) * 4 < pairs {
+        None
+    } else if odd >= even {
+        Some(encoding_rs::UTF_16LE)
+    } else {
+        Some(encoding_rs::UTF_16BE)
+    }
 }
 
 fn charset_param(content_type: &str) -> Option<&'static Encoding> {
@@ -442,6 +466,28 @@ mod tests {
             None,
         );
         assert!(text.contains("Datenschutzerklärung"), "{text}");
+    }
+
+    #[test]
+    fn utf16_without_a_bom_is_taken_from_the_header() {
+        let text = "<html><body><p>Größe und Datenschutz</p></body></html>";
+        let le: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let be: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
+        for (label, body) in [
+            ("utf-16", &le),
+            ("utf-16le", &le),
+            ("UTF-16BE", &be),
+            ("utf-16", &be),
+        ] {
+            let (got, _) = decode(body, Some(&format!("text/html; charset={label}")));
+            assert_eq!(got, text, "{label}");
+        }
+        // A header that says UTF-16 over a body that is not: the body's own bytes win.
+        let (got, enc) = decode(text.as_bytes(), Some("text/html; charset=utf-16"));
+        assert_eq!((got.as_str(), enc), (text, encoding_rs::UTF_8));
+        // A <meta> claiming UTF-16 was read as ASCII: UTF-8.
+        let meta = "<meta charset=utf-16><p>Größe</p>";
+        assert_eq!(decode(meta.as_bytes(), Some("text/html")).0, meta);
     }
 
     #[test]

@@ -207,8 +207,10 @@ fn title(doc: &Html) -> Option<String> {
         .map(|t| normalize(&t.text().collect::<String>()))
 }
 
-/// A `<meta http-equiv=refresh>` that sends the browser to another address within a few
-/// seconds: the page is a redirect stub, not the document.
+/// A `<meta http-equiv=refresh>` that sends the browser to another document within a few
+/// seconds: the page is a redirect stub, not the document. A refresh that a browser ignores (a
+/// negative or unreadable delay), or one that names the page itself — a `#fragment`, `./` or
+/// `.`, only tracking parameters (`?utm_source=…`), the same address — is no redirect.
 fn redirects_at_once(doc: &Html, page_url: &Url) -> bool {
     static REFRESH: std::sync::LazyLock<Selector> = std::sync::LazyLock::new(|| {
         Selector::parse("head meta[http-equiv=refresh i]").expect("refresh selector")
@@ -218,7 +220,7 @@ fn redirects_at_once(doc: &Html, page_url: &Url) -> bool {
             return false;
         };
         let (delay, rest) = content.split_once([';', ',']).unwrap_or((content, ""));
-        let soon = delay.trim().parse::<f64>().is_ok_and(|d| d <= 5.0);
+        let soon = refresh_delay(delay).is_some_and(|d| d <= 5.0);
         let rest = rest.trim();
         let target = rest
             .get(..4)
@@ -227,10 +229,50 @@ fn redirects_at_once(doc: &Html, page_url: &Url) -> bool {
             .trim()
             .trim_matches(['"', '\'']);
         soon && !target.is_empty()
-            && page_url.join(target).is_ok_and(|t| {
-                t.as_str().trim_end_matches('/') != page_url.as_str().trim_end_matches('/')
-            })
+            && page_url
+                .join(target)
+                .is_ok_and(|t| !same_document(target, &t, page_url))
     })
+}
+
+/// The delay of a refresh as browsers read it: digits (and a fraction) at the start; `None`
+/// for anything else, a minus sign included (the refresh is then ignored).
+fn refresh_delay(delay: &str) -> Option<f64> {
+    let d = delay.trim();
+    let end = d
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(d.len());
+    let number = &d[..end];
+    if !number.starts_with(|c: char| c.is_ascii_digit()) {
+        return None;
+    }
+    number.trim_end_matches('.').parse().ok()
+}
+
+/// Whether a refresh to `raw` (resolved: `to`) stays on the page at `page`.
+fn same_document(raw: &str, to: &Url, page: &Url) -> bool {
+    // `#top`, `?…`, `.` and `./` name the page's own place.
+    let path = raw.split(['?', '#']).next().unwrap_or("");
+    if matches!(path, "" | "." | "./") && to.origin() == page.origin() {
+        return queries_agree(to, page);
+    }
+    to.origin() == page.origin()
+        && to.path().trim_end_matches('/') == page.path().trim_end_matches('/')
+        && queries_agree(to, page)
+}
+
+/// The two URLs' queries without the parameters that only track.
+fn queries_agree(a: &Url, b: &Url) -> bool {
+    let kept = |u: &Url| {
+        let mut q: Vec<(String, String)> = u
+            .query_pairs()
+            .filter(|(k, _)| !tracking::is_tracking_param(k))
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        q.sort();
+        q
+    };
+    kept(a) == kept(b)
 }
 
 /// An inline `display: none`.
@@ -863,12 +905,19 @@ mod tests {
             extract(&stub, &url(), &Rules::default()),
             Err(ExtractError::NearlyEmpty { .. })
         ));
-        // A slow refresh, or one of the page itself, is not a redirect.
+        // A slow refresh, one a browser ignores, or one of the page itself, is not a redirect.
         for content in [
             "600",
             "0",
             "300; url=/other",
             "0; url=https://example.com/privacy/",
+            "0;url=#top",
+            "0; url=./",
+            "0; url=.",
+            "0; url=?utm_source=x",
+            "0;URL='https://example.com/privacy?utm_campaign=y#x'",
+            "-1; url=/elsewhere",
+            "soon; url=/elsewhere",
         ] {
             let page = format!(
                 "<html><head><meta http-equiv=refresh content=\"{content}\"></head><body>{FILL}</body></html>"
