@@ -42,7 +42,28 @@ pub struct TargetState {
     /// A Slack summary that was posted while its thread was not (bot token only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub thread: Option<ThreadProgress>,
+    /// A change the first fetch saw while the confirming fetch failed: the next run's first
+    /// fetch confirms it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unconfirmed: Option<Unconfirmed>,
 }
+
+/// What the first fetch of a run saw when the second one, which was to confirm it, failed.
+/// A later run whose first fetch sees the same thing takes that as the confirmation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Unconfirmed {
+    /// `sha256:` of the content the first fetch gave.
+    pub content: String,
+    /// Short hashes of the changes against the snapshot it saw (none when there were more
+    /// than [`UNCONFIRMED_KEPT`]: then only the same content confirms them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<String>,
+    /// Where the page landed.
+    pub final_url: String,
+}
+
+/// Changes of an unconfirmed fetch remembered one by one, at most.
+pub const UNCONFIRMED_KEPT: usize = 200;
 
 /// A finding as remembered.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -165,6 +186,25 @@ impl TargetState {
                 return Err(InvalidState::Thread(
                     "more replies posted than a thread has",
                 ));
+            }
+        }
+        if let Some(u) = &self.unconfirmed {
+            let is_hex =
+                |s: &str, len: usize| s.len() == len && s.bytes().all(|b| b.is_ascii_hexdigit());
+            if !u
+                .content
+                .strip_prefix("sha256:")
+                .is_some_and(|h| is_hex(h, 64))
+            {
+                return Err(InvalidState::Unconfirmed("not a content hash"));
+            }
+            if u.changes.len() > UNCONFIRMED_KEPT || !u.changes.iter().all(|c| is_hex(c, 16)) {
+                return Err(InvalidState::Unconfirmed(
+                    "changes that policy-watch does not write",
+                ));
+            }
+            if u.final_url.len() > 8192 || url::Url::parse(&u.final_url).is_err() {
+                return Err(InvalidState::Unconfirmed("not a URL"));
             }
         }
         Ok(())
@@ -291,6 +331,8 @@ pub fn advance(
         Seen::Fetched { content, findings } => {
             out.back = before.failure_alerted;
             after.consecutive_failures = 0;
+            // Confirmed or not there any more: either way nothing is left to confirm.
+            after.unconfirmed = None;
             after.failure_alerted = false;
             out.content = versions(&mut after, content, now);
             if matches!(out.content, Verdict::Announce | Verdict::BackTo(_)) {
@@ -314,6 +356,8 @@ pub fn advance(
 pub fn undelivered(before: &TargetState, after: &TargetState) -> TargetState {
     let mut kept = before.clone();
     kept.consecutive_failures = after.consecutive_failures;
+    // What a first fetch saw is no announcement: it stays for the next run to confirm.
+    kept.unconfirmed.clone_from(&after.unconfirmed);
     kept
 }
 

@@ -161,6 +161,8 @@ pub enum InvalidState {
     VersionDate(usize, String),
     #[error("Slack thread: {0}")]
     Thread(&'static str),
+    #[error("unconfirmed change: {0}")]
+    Unconfirmed(&'static str),
 }
 
 /// Why a stored alert state was not used.
@@ -197,6 +199,14 @@ pub enum TargetError {
     /// The stored snapshot could not be read or written.
     #[error("{0}")]
     Store(String),
+    /// The page changed, but the second fetch that was to confirm the change failed. What
+    /// the first fetch saw is remembered: a next run whose first fetch sees it again
+    /// announces it.
+    #[error("the page changed, but the fetch that was to confirm it failed ({error}); the change is announced when the next run sees it again")]
+    Unconfirmed {
+        error: Box<TargetError>,
+        seen: crate::alert::Unconfirmed,
+    },
     /// A bug: extraction crashed on this page.
     #[error("internal error: {0}")]
     Internal(String),

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use jiff::Timestamp;
 use url::Url;
 
+use crate::alert::{Unconfirmed, UNCONFIRMED_KEPT};
 use crate::config::{Config, Target};
 use crate::diff::{self, Change};
 use crate::error::{Error, ExtractError, TargetError};
@@ -77,6 +78,19 @@ impl Observer {
 
     /// Observes one target against what `store` holds for it.
     pub async fn observe(&self, target: Target, store: &Store, mode: Mode) -> Observation {
+        self.observe_after(target, store, mode, None).await
+    }
+
+    /// Like [`observe`](Self::observe), knowing what an earlier run's first fetch saw when its
+    /// confirming fetch failed (`earlier`): when this run's confirming fetch fails too, what
+    /// both first fetches saw the same way is confirmed.
+    pub async fn observe_after(
+        &self,
+        target: Target,
+        store: &Store,
+        mode: Mode,
+        earlier: Option<&Unconfirmed>,
+    ) -> Observation {
         let loaded = if mode.fresh {
             Ok(None)
         } else {
@@ -92,7 +106,9 @@ impl Observer {
                 }
             }
         };
-        let result = self.current(&target, stored.as_ref(), store, mode).await;
+        let result = self
+            .current(&target, stored.as_ref(), store, mode, earlier)
+            .await;
         Observation {
             target,
             stored,
@@ -106,6 +122,7 @@ impl Observer {
         stored: Option<&Snapshot>,
         store: &Store,
         mode: Mode,
+        earlier: Option<&Unconfirmed>,
     ) -> Result<Current, TargetError> {
         let has_html = stored.is_some() && store.has_html(&target.id);
         let rules_changed = stored.is_some_and(|s| s.meta.rules_hash != target.rules.hash());
@@ -214,13 +231,19 @@ impl Observer {
         // Confirm: what changed the same way in a second fetch is the change; what differs
         // between the two fetches is volatile (a per-request token, a truncated transfer).
         // An unconditional request: the fetcher turns a 304 to it into an error of its own.
-        let Fetched::Page(page) = self.fetcher.fetch(&target.url, None).await? else {
-            return Err(TargetError::Internal(
+        let second = match self.fetcher.fetch(&target.url, None).await {
+            Ok(Fetched::Page(page)) => self.read(page, target, Some(stored), mode).await,
+            Ok(Fetched::NotModified { .. }) => Err(TargetError::Internal(
                 "a 304 answered a request without validators".into(),
-            ));
+            )),
+            Err(e) => Err(e.into()),
         };
-        let (html2, extracted2, final_url2, validators2) =
-            self.read(page, target, Some(stored), mode).await?;
+        let (html2, extracted2, final_url2, validators2) = match second {
+            Ok(read) => read,
+            Err(error) => {
+                return by_earlier_run(current, changes, moved, stored, earlier, error);
+            }
+        };
         let markdown2 = extracted2.markdown();
         let changes2 = diff::diff(&baseline, &markdown2);
         // Sets, not scans: a page rewritten from top to bottom has thousands of changes.
@@ -299,6 +322,65 @@ impl Observer {
             ),
         }
     }
+}
+
+/// The confirming fetch failed (`error`): what this run's first fetch saw (`current`, with
+/// `changes` and whether the URL `moved`) is confirmed by as much of it as an earlier run's
+/// first fetch saw the same way. Otherwise it is remembered, and the target fails this run.
+fn by_earlier_run(
+    mut current: Current,
+    changes: Vec<Change>,
+    moved: bool,
+    stored: &Snapshot,
+    earlier: Option<&Unconfirmed>,
+    error: TargetError,
+) -> Result<Current, TargetError> {
+    let seen = Unconfirmed {
+        content: content_hash(&current.markdown),
+        changes: if changes.len() <= UNCONFIRMED_KEPT {
+            changes.iter().map(change_key).collect()
+        } else {
+            Vec::new()
+        },
+        final_url: current.final_url.to_string(),
+    };
+    if let Some(e) = earlier {
+        let confirmed: Vec<Change> = if e.content == seen.content {
+            changes.clone()
+        } else {
+            let keys: HashSet<&str> = e.changes.iter().map(String::as_str).collect();
+            changes
+                .iter()
+                .filter(|c| keys.contains(change_key(c).as_str()))
+                .cloned()
+                .collect()
+        };
+        let moved_too = moved && e.final_url == seen.final_url;
+        if !confirmed.is_empty() || moved_too {
+            tracing::info!(
+                target = %stored.meta.id,
+                %error,
+                "the confirming fetch failed; the change is confirmed by the first fetch of the run before"
+            );
+            current.volatile = changes.len() - confirmed.len();
+            current.changes = confirmed;
+            current.moved_from = moved_too.then(|| stored.meta.final_url.clone());
+            return Ok(current);
+        }
+    }
+    Err(TargetError::Unconfirmed {
+        error: Box::new(error),
+        seen,
+    })
+}
+
+/// A short, stable name of one change, for the alert state.
+fn change_key(c: &Change) -> String {
+    let json = serde_json::to_string(c).unwrap_or_default();
+    content_hash(&json)["sha256:".len()..]
+        .chars()
+        .take(16)
+        .collect()
 }
 
 /// A page that suddenly extracts to a fifth of its stored text is a failed fetch, not a cut.

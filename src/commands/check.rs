@@ -12,8 +12,8 @@ use futures::StreamExt;
 use jiff::Timestamp;
 
 use super::{ExitCode, Printer, Runner};
-use crate::alert::{self, Content, Seen, TargetState, Verdict};
-use crate::error::{Error, StoreError};
+use crate::alert::{self, Content, Seen, TargetState, Unconfirmed, Verdict};
+use crate::error::{Error, StoreError, TargetError};
 use crate::inspect::Finding;
 use crate::notify::{Notifier, RunContext};
 use crate::observe::{assess, Mode, Pending};
@@ -31,6 +31,8 @@ struct Done {
     findings: Option<Vec<Finding>>,
     /// The content as the alert state sees it (hash now, hash and date stored).
     content: Option<(String, Option<Stored>)>,
+    /// A change seen while the confirming fetch failed, to remember.
+    unconfirmed: Option<Unconfirmed>,
 }
 
 pub(super) async fn run(
@@ -62,16 +64,20 @@ pub(super) async fn run(
     // Targets are observed concurrently, at most so many at once, and handled in order: each
     // holds its page only until its transaction ends, so memory stays bounded by the targets
     // in flight, not by how many pages changed.
-    // On a terminal, a status line on stderr says what is still being fetched.
+    // On a terminal, a status line on stderr says what is still being fetched. Each target's
+    // alert state is read as its observation starts: it knows what an earlier first fetch saw
+    // while its confirming fetch failed.
     let progress = Progress::start(targets.len());
+    let (runner_ref, watched_ref, legacy_ref) = (&runner, &watched, legacy.as_ref());
     let mut done = futures::stream::iter(targets)
         .map(|t| {
             let flight = progress.begin(&t.name);
-            let observed = observe(&runner, t, &watched, ctx.time);
             async move {
-                let d = observed.await;
+                let loaded = runner_ref.store.load_state(&t.id, legacy_ref, ctx.time);
+                let earlier = loaded.state.unconfirmed.as_ref();
+                let d = observe(runner_ref, t, watched_ref, ctx.time, earlier).await;
                 drop(flight);
-                d
+                (d, loaded)
             }
         })
         .buffered(runner.config.http.max_concurrency);
@@ -81,15 +87,18 @@ pub(super) async fn run(
     let mut stage_failed = false;
     let mut previews = 0;
     let citations = std::sync::OnceLock::new();
-    while let Some(Done {
-        mut report,
-        mut pending,
-        findings,
-        content,
-    }) = done.next().await
+    while let Some((
+        Done {
+            mut report,
+            mut pending,
+            findings,
+            content,
+            unconfirmed,
+        },
+        loaded,
+    )) = done.next().await
     {
         let id = report.id.clone();
-        let loaded = runner.store.load_state(&id, legacy.as_ref(), ctx.time);
         if let Some(problem) = &loaded.problem {
             eprintln!(
                 "policy-watch: {id}: the alert state in {} is not used and starts empty: {problem}\n  findings already reported for {id} may be reported again",
@@ -118,7 +127,10 @@ pub(super) async fn run(
                 findings: findings.as_deref(),
             },
         };
-        let (said, after) = alert::advance(before, seen, ctx.time);
+        let (said, mut after) = alert::advance(before, seen, ctx.time);
+        if unconfirmed.is_some() {
+            after.unconfirmed = unconfirmed;
+        }
         any_failed |= report.status == Status::Failed;
         apply(&mut report, &said);
         if let Some(site) = &runner.config.site_url {
@@ -276,12 +288,20 @@ async fn observe(
     target: crate::config::Target,
     watched: &crate::inspect::Watched,
     now: Timestamp,
+    earlier: Option<&Unconfirmed>,
 ) -> Done {
     let mode = Mode {
         confirm: true,
         ..Mode::default()
     };
-    let obs = runner.observer.observe(target, &runner.store, mode).await;
+    let obs = runner
+        .observer
+        .observe_after(target, &runner.store, mode, earlier)
+        .await;
+    let unconfirmed = match &obs.result {
+        Err(TargetError::Unconfirmed { seen, .. }) => Some(seen.clone()),
+        _ => None,
+    };
     let findings = runner.inspect(&obs, watched).await;
     let (report, pending) = assess(&obs, now);
     let content = obs.result.as_ref().ok().map(|cur| {
@@ -297,6 +317,7 @@ async fn observe(
         pending,
         findings,
         content,
+        unconfirmed,
     }
 }
 
