@@ -10,6 +10,7 @@ use serde::Deserialize;
 use serde_spanned::Spanned;
 use url::Url;
 
+use crate::browser::BrowserSettings;
 use crate::error::ConfigError;
 use crate::extract::{RuleList, Rules};
 
@@ -31,6 +32,8 @@ pub struct Config {
     pub site_url: Option<Url>,
     pub http: HttpSettings,
     pub links: LinkSettings,
+    /// `[browser]`: the headless browser for pages that need one.
+    pub browser: BrowserSettings,
     pub targets: Vec<Target>,
 }
 
@@ -74,6 +77,32 @@ pub struct Target {
     pub languages: Vec<String>,
     /// Where this target's Slack messages go, when not to the run's default destination.
     pub slack: Option<SlackRoute>,
+    /// When the page is rendered in a headless browser.
+    pub render: Render,
+}
+
+/// A target's `render`: when its page is rendered in a headless browser.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Render {
+    /// A plain fetch first; the browser only when the plain answer is not the document (it
+    /// extracts to almost nothing, or the server turns non-browsers away).
+    #[default]
+    Auto,
+    /// Every fetch is rendered.
+    Always,
+    /// Never a browser.
+    Never,
+}
+
+impl Render {
+    /// The value as written in the config.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Render::Auto => "auto",
+            Render::Always => "always",
+            Render::Never => "never",
+        }
+    }
 }
 
 /// A target's own Slack destination.
@@ -99,6 +128,7 @@ struct FileConfig {
     site_url: Option<Spanned<String>>,
     http: Option<FileHttp>,
     links: Option<FileLinks>,
+    browser: Option<FileBrowser>,
     #[serde(default, rename = "target")]
     targets: Vec<FileTarget>,
 }
@@ -128,6 +158,13 @@ struct FileLinks {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct FileBrowser {
+    executable: Option<Spanned<String>>,
+    timeout_secs: Option<Spanned<u64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct FileTarget {
     id: Spanned<String>,
     name: String,
@@ -139,6 +176,7 @@ struct FileTarget {
     languages: Option<Vec<Spanned<String>>>,
     slack_channel: Option<Spanned<String>>,
     slack_webhook_env: Option<Spanned<String>>,
+    render: Option<Spanned<String>>,
 }
 
 /// The help line of a selector that does not parse.
@@ -384,6 +422,35 @@ impl Config {
             }
         };
 
+        let browser = {
+            let b = file.browser.as_ref();
+            let executable = match b.and_then(|b| b.executable.as_ref()) {
+                Some(e) if e.get_ref().trim().is_empty() => {
+                    return Err(at(
+                        e.span(),
+                        "browser.executable",
+                        "is empty".into(),
+                        "name a Chromium or Chrome executable (a path, or a name on PATH such as \"chromium\"), or leave the key out",
+                    ))
+                }
+                // A name without a slash is looked up on PATH; a relative path is relative
+                // to the config file.
+                Some(e) if e.get_ref().contains('/') => Some(base.join(e.get_ref())),
+                Some(e) => Some(PathBuf::from(e.get_ref())),
+                None => None,
+            };
+            BrowserSettings {
+                executable,
+                timeout: Duration::from_secs(bounded(
+                    b.and_then(|b| b.timeout_secs.as_ref()),
+                    "browser.timeout_secs",
+                    30,
+                    (1, MAX_TIMEOUT_SECS),
+                    &at,
+                )?),
+            }
+        };
+
         if file.targets.is_empty() {
             return Err(ConfigError::Invalid {
                 file: source.to_string(),
@@ -504,6 +571,22 @@ impl Config {
                 (None, Some(env)) => Some(SlackRoute::WebhookEnv(env.get_ref().clone())),
                 (None, None) => None,
             };
+            let render = match &t.render {
+                None => Render::Auto,
+                Some(r) => match r.get_ref().as_str() {
+                    "auto" => Render::Auto,
+                    "always" => Render::Always,
+                    "never" => Render::Never,
+                    other => {
+                        return Err(at(
+                            r.span(),
+                            "target.render",
+                            format!("`{other}` is not one of auto, always, never"),
+                            "auto (the default) renders in a browser only when the plain page is not the document; always renders every fetch; never starts no browser",
+                        ))
+                    }
+                },
+            };
             targets.push(Target {
                 id,
                 name: t.name,
@@ -512,6 +595,7 @@ impl Config {
                 check_links: t.check_links.unwrap_or(false),
                 languages,
                 slack,
+                render,
             });
         }
 
@@ -521,6 +605,7 @@ impl Config {
             site_url,
             http,
             links,
+            browser,
             targets,
         })
     }

@@ -46,7 +46,9 @@ pub enum FetchError {
     TooManyRedirects { limit: usize },
     #[error("the page is larger than the size cap of {limit} bytes (http.max_body_bytes)")]
     TooLarge { limit: u64 },
-    #[error("not an HTML page (Content-Type: {content_type})")]
+    #[error("the server answered HTTP {status} with a challenge for browsers (a bot wall)")]
+    Challenge { status: u16 },
+    #[error("not an HTML page or a PDF (Content-Type: {content_type})")]
     NotHtml { content_type: String },
     #[error("the server gave an odd answer: {0}")]
     Odd(String),
@@ -65,6 +67,34 @@ impl FetchError {
     }
 }
 
+/// Why the headless browser could not render a page.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BrowserError {
+    #[error("no Chromium or Chrome was found (tried POLICY_WATCH_BROWSER, [browser] executable, then chromium, chromium-browser, google-chrome, chrome and chromium-headless-shell on PATH)\n  help: install one (Debian or Ubuntu: `apt-get install chromium`), or set POLICY_WATCH_BROWSER to the path of a Chromium or Chrome executable")]
+    NotFound,
+    #[error("{what} is not an executable file\n  help: set POLICY_WATCH_BROWSER (or [browser] executable) to the path of a Chromium or Chrome executable")]
+    Missing { what: String },
+    #[error("cannot start the browser {exe}: {error}")]
+    Start { exe: String, error: String },
+    #[error("the browser {exe} exited{}", if stderr.trim().is_empty() { String::new() } else { format!("; it said: {}", stderr.trim()) })]
+    Exited { exe: String, stderr: String },
+    #[error("the browser {exe} did not answer within {secs} s; is it a Chromium or Chrome?\n  help: set POLICY_WATCH_BROWSER to a Chromium or Chrome executable")]
+    NoAnswer { exe: String, secs: u64 },
+    #[error("the page did not finish rendering within {secs} s ([browser] timeout_secs)")]
+    Timeout { secs: u64 },
+    #[error("the browser could not load the page: {error}")]
+    Navigate { error: String },
+    #[error("in the browser too, the server answered HTTP {status}")]
+    Status { status: u16 },
+    #[error(
+        "the rendered page is larger than the size cap of {limit} bytes (http.max_body_bytes)"
+    )]
+    TooLarge { limit: u64 },
+    #[error("the browser answered oddly: {0}")]
+    Protocol(String),
+}
+
 /// Why HTML could not be turned into content.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum ExtractError {
@@ -80,6 +110,10 @@ pub enum ExtractError {
     ErrorPage { heading: String },
     #[error("the page is not the document that was stored: it shares almost none of its text, and its heading is now \u{201c}{heading}\u{201d}; treated as a failed fetch (run `policy-watch accept` if the document was really replaced)")]
     NotTheDocument { heading: String },
+    #[error("the PDF has no text layer ({pages} pages and no text): it looks scanned, and policy-watch reads only the text of a PDF")]
+    Scanned { pages: usize },
+    #[error("the PDF cannot be read: {0}")]
+    Pdf(String),
 }
 
 /// A snapshot store that cannot be read or written.
@@ -189,6 +223,13 @@ pub enum TargetError {
     /// The page was fetched but gave no usable content.
     #[error("{0}")]
     Extract(#[from] ExtractError),
+    /// The page needs a browser (`why`), and rendering it failed.
+    #[error("this page needs a browser ({why}), and rendering it failed: {error}")]
+    Browser {
+        why: String,
+        #[source]
+        error: BrowserError,
+    },
     /// The stored snapshot does not hold together (hand-edited, half-written, not a file).
     #[error("snapshot damaged: {file}: {why}\n  help: restore it with `git checkout -- {file}`, or run `policy-watch accept {id}` to store the page as it is now")]
     Damaged {

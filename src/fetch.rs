@@ -12,36 +12,22 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use url::Url;
 
 use crate::config::HttpSettings;
+use crate::document::{Body, Document, Media, ReadBy};
 use crate::error::{Error, FetchError};
 use crate::retry::{self, Attempt};
 
 /// Redirects followed before giving up.
 pub const MAX_REDIRECTS: usize = 10;
 
-/// Stored HTTP validators of the last content change, for a conditional request.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Validators {
-    pub etag: Option<String>,
-    pub last_modified: Option<String>,
-}
-
-/// A fetched page, decoded.
-#[derive(Debug, Clone)]
-pub struct Page {
-    /// Where the redirects ended.
-    pub final_url: Url,
-    pub html: String,
-    pub validators: Validators,
-}
+pub use crate::document::Validators;
 
 /// The outcome of a successful request.
 #[derive(Debug, Clone)]
 pub enum Fetched {
     /// 304: the server says nothing changed since the validators we sent.
-    NotModified {
-        final_url: Url,
-    },
-    Page(Page),
+    NotModified { final_url: Url },
+    /// An HTML page (decoded) or a PDF, as the server sent it.
+    Document(Document),
 }
 
 /// Installs the one rustls crypto provider of the binary (ring). Safe to call often.
@@ -164,7 +150,9 @@ impl Fetcher {
         let mut headers = HeaderMap::new();
         headers.insert(
             header::ACCEPT,
-            HeaderValue::from_static("text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"),
+            HeaderValue::from_static(
+                "text/html,application/xhtml+xml;q=0.9,application/pdf;q=0.8,*/*;q=0.5",
+            ),
         );
         if let Some(v) = validators {
             if let Some(etag) = v
@@ -206,6 +194,19 @@ impl Fetcher {
             return Ok(Fetched::NotModified { final_url });
         }
         if !status.is_success() {
+            // A bot wall's challenge (Cloudflare marks it so): trying again will not help.
+            let challenge = resp
+                .headers()
+                .get("cf-mitigated")
+                .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"challenge"));
+            if challenge {
+                return Err((
+                    FetchError::Challenge {
+                        status: status.as_u16(),
+                    },
+                    None,
+                ));
+            }
             let retry_after = retry_after(resp.headers());
             return Err((
                 FetchError::Status {
@@ -219,8 +220,10 @@ impl Fetcher {
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
+        // A type that is neither a page nor a PDF is refused before its body is read; a
+        // generic type (`application/octet-stream`) is judged by its first bytes below.
         if let Some(ct) = &content_type {
-            if !is_html_type(ct) {
+            if Media::of_type(ct).is_none() && !is_generic_type(ct) {
                 return Err((
                     FetchError::NotHtml {
                         content_type: ct.clone(),
@@ -250,19 +253,29 @@ impl Fetcher {
                 Err(e) => return Err((classify(&e, url, self.settings.timeout), None)),
             }
         }
-        if content_type.is_none() && !looks_like_html(&body) {
+        let media = Media::sniff(content_type.as_deref(), &body)
+            .or_else(|| (content_type.is_none() && looks_like_html(&body)).then_some(Media::Html));
+        let Some(media) = media else {
             return Err((
                 FetchError::NotHtml {
-                    content_type: "(none, and the body is not HTML)".into(),
+                    content_type: content_type
+                        .unwrap_or_else(|| "(none, and the body is not HTML)".into()),
                 },
                 None,
             ));
-        }
-        let (html, encoding) = decode(&body, content_type.as_deref());
-        tracing::debug!(%url, encoding = encoding.name(), bytes = body.len(), "fetched");
-        Ok(Fetched::Page(Page {
+        };
+        let (body, read) = match media {
+            Media::Pdf => (Body::Pdf(body), ReadBy::Pdf),
+            Media::Html => {
+                let (html, encoding) = decode(&body, content_type.as_deref());
+                tracing::debug!(%url, encoding = encoding.name(), bytes = body.len(), "fetched");
+                (Body::Html(html), ReadBy::Http)
+            }
+        };
+        Ok(Fetched::Document(Document {
             final_url,
-            html,
+            body,
+            read,
             validators,
         }))
     }
@@ -275,14 +288,11 @@ fn header_string(headers: &HeaderMap, name: header::HeaderName) -> Option<String
         .map(str::to_string)
 }
 
-fn is_html_type(content_type: &str) -> bool {
-    let essence = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    matches!(essence.as_str(), "text/html" | "application/xhtml+xml")
+/// A type that says nothing of the content: the bytes decide.
+fn is_generic_type(content_type: &str) -> bool {
+    let essence = content_type.split(';').next().unwrap_or("").trim();
+    essence.eq_ignore_ascii_case("application/octet-stream")
+        || essence.eq_ignore_ascii_case("binary/octet-stream")
 }
 
 fn looks_like_html(body: &[u8]) -> bool {

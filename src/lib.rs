@@ -1,7 +1,7 @@
 //! policy-watch keeps watch over privacy policies.
 //!
 //! The pipeline, one module a stage:
-//! [`config`] → `fetch` → [`extract`] → compare with `snapshot` ([`diff`]) → [`report`] →
+//! [`config`] → `fetch` (or a headless [`browser`], as `read` decides) → [`document`] → [`extract`] → compare with `snapshot` ([`diff`]) → [`report`] →
 //! [`notify`], with [`inspect`] looking at links and languages on the side. `observe` runs
 //! the stages up to the comparison for one target, `alert` decides what to announce, and
 //! [`commands`] turns each command into a sequence of per-target transactions; [`site`] makes
@@ -9,9 +9,11 @@
 //! modules are drawn in `docs/ARCHITECTURE.md`.
 
 pub(crate) mod alert;
+pub mod browser;
 pub mod commands;
 pub mod config;
 pub mod diff;
+pub mod document;
 pub mod error;
 pub mod extract;
 pub mod facts;
@@ -20,6 +22,7 @@ pub mod inspect;
 pub mod notify;
 pub(crate) mod observe;
 pub mod progress;
+pub(crate) mod read;
 pub mod report;
 pub(crate) mod retry;
 pub mod site;

@@ -4,7 +4,6 @@
 
 use std::borrow::Cow;
 use std::collections::HashSet;
-use std::sync::Arc;
 
 use jiff::Timestamp;
 use url::Url;
@@ -12,9 +11,10 @@ use url::Url;
 use crate::alert::{Unconfirmed, UNCONFIRMED_KEPT};
 use crate::config::{Config, Target};
 use crate::diff::{self, Change};
+use crate::document::{Body, Document, ReadBy, Validators};
 use crate::error::{Error, ExtractError, TargetError};
-use crate::extract::{extract, not_the_document, reads_the_same, Extracted};
-use crate::fetch::{Fetched, Fetcher, Page, Validators};
+use crate::extract::{not_the_document, reads_the_same, Extracted};
+use crate::read::{Read, Reader};
 use crate::report::{Status, TargetReport};
 use crate::snapshot::{content_hash, Meta, Snapshot, Store, META_FORMAT};
 
@@ -38,8 +38,10 @@ pub struct Mode {
 pub struct Current {
     pub extracted: Extracted,
     pub markdown: String,
-    /// The raw page, when a body was fetched (not after a 304).
-    pub html: Option<String>,
+    /// The raw document, when one was fetched (not after a 304).
+    pub raw: Option<Body>,
+    /// How the document was read.
+    pub read: ReadBy,
     pub final_url: Url,
     pub validators: Validators,
     /// The extraction rules changed since the snapshot was made; the baseline was re-made
@@ -61,18 +63,15 @@ pub struct Observation {
     pub result: Result<Current, TargetError>,
 }
 
-/// Fetches and extracts pages: one HTTP client for the run, one parse per core at a time.
+/// Reads and compares documents: one reader (HTTP client, browser, parse slots) for the run.
 pub struct Observer {
-    fetcher: Fetcher,
-    parse_slots: Arc<tokio::sync::Semaphore>,
+    reader: Reader,
 }
 
 impl Observer {
     pub fn new(config: &Config) -> Result<Self, Error> {
-        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         Ok(Observer {
-            fetcher: Fetcher::new(&config.http)?,
-            parse_slots: Arc::new(tokio::sync::Semaphore::new(cores)),
+            reader: Reader::new(config)?,
         })
     }
 
@@ -124,23 +123,38 @@ impl Observer {
         mode: Mode,
         earlier: Option<&Unconfirmed>,
     ) -> Result<Current, TargetError> {
-        let has_html = stored.is_some() && store.has_html(&target.id);
+        let stored_read = stored.map_or(ReadBy::Http, |s| s.meta.read);
+        let has_raw = stored.is_some() && store.has_raw(&target.id, stored_read.media());
         let rules_changed = stored.is_some_and(|s| s.meta.rules_hash != target.rules.hash());
-        // A conditional request only makes sense when the stored page can stand in for the body.
-        let validators = stored.filter(|_| has_html).map(|s| Validators {
-            etag: s.meta.etag.clone(),
-            last_modified: s.meta.last_modified.clone(),
-        });
-        let fetched = self.fetcher.fetch(&target.url, validators.as_ref()).await?;
+        // A conditional request only makes sense when the stored document can stand in for
+        // the body, and when a plain request read it: the server's validators do not cover
+        // what a rendered page's scripts fetch.
+        let validators = stored
+            .filter(|_| has_raw && stored_read != ReadBy::Browser)
+            .map(|s| Validators {
+                etag: s.meta.etag.clone(),
+                last_modified: s.meta.last_modified.clone(),
+            });
+        let fetched = self
+            .read(target, validators.as_ref(), None, stored, mode)
+            .await?;
 
-        // The stored page with the current rules: the baseline after a rules change, the
+        // The stored document with the current rules: the baseline after a rules change, the
         // content after a 304.
-        let not_modified = matches!(fetched, Fetched::NotModified { .. });
+        let not_modified = matches!(fetched, Read::NotModified { .. });
         let restored = match stored {
-            Some(s) if has_html && (rules_changed || not_modified) => {
+            Some(s) if has_raw && (rules_changed || not_modified) => {
                 let url = Url::parse(&s.meta.final_url).unwrap_or_else(|_| target.url.clone());
-                match store.load_html(&target.id)? {
-                    Some(html) => Some(self.extract(html, url, target).await.1),
+                match store.load_raw(&target.id, stored_read.media())? {
+                    Some(body) => {
+                        let doc = Document {
+                            final_url: url,
+                            body,
+                            read: stored_read,
+                            validators: Validators::default(),
+                        };
+                        Some(self.reader.extract(doc, target).await.1)
+                    }
                     None => None,
                 }
             }
@@ -148,15 +162,15 @@ impl Observer {
         };
         // A stored page that no longer extracts is damaged (`accept` repairs it) — unless the
         // page as served now fails too: then the rules or the site are at fault, and that
-        // failure is what is reported.
+        // failure is what is reported (the read above has returned it already).
         let restored = match restored {
             Some(Err(e)) => {
-                if let Fetched::Page(page) = fetched {
-                    self.read(page, target, stored, mode).await?;
-                }
                 return Err(TargetError::Damaged {
                     id: target.id.clone(),
-                    file: store.html_path(&target.id).display().to_string(),
+                    file: store
+                        .raw_path(&target.id, stored_read.media())
+                        .display()
+                        .to_string(),
                     why: format!("the stored page does not extract with the current rules ({e})"),
                 });
             }
@@ -170,24 +184,33 @@ impl Observer {
             (None, _) => None,
         };
 
-        let (extracted, html, final_url, validators) = match fetched {
-            Fetched::NotModified { final_url } => {
+        let (extracted, raw, final_url, validators, read) = match fetched {
+            Read::NotModified { final_url } => {
                 let extracted = restored.ok_or_else(|| {
                     TargetError::Internal("304 Not Modified, but the stored page is gone".into())
                 })?;
-                (extracted, None, final_url, validators.unwrap_or_default())
+                (
+                    extracted,
+                    None,
+                    final_url,
+                    validators.unwrap_or_default(),
+                    stored_read,
+                )
             }
-            Fetched::Page(page) => {
-                let (html, extracted, final_url, validators) =
-                    self.read(page, target, stored, mode).await?;
-                (extracted, Some(html), final_url, validators)
-            }
+            Read::Document(doc, extracted) => (
+                extracted,
+                Some(doc.body),
+                doc.final_url,
+                doc.validators,
+                doc.read,
+            ),
         };
         let markdown = extracted.markdown();
         let mut current = Current {
             extracted,
             markdown,
-            html,
+            raw,
+            read,
             final_url,
             validators,
             rebaselined: rules_changed,
@@ -211,7 +234,7 @@ impl Observer {
         if *baseline != current.markdown && reads_the_same(&baseline, &current.markdown) {
             // Only formatting or link queries differ: the stored version stands, untouched.
             current.markdown = baseline.to_string();
-            current.html = None;
+            current.raw = None;
         }
         let changes = if *baseline == current.markdown {
             Vec::new()
@@ -222,24 +245,27 @@ impl Observer {
         if changes.is_empty() && !moved {
             return Ok(current);
         }
-        if !mode.confirm || current.html.is_none() {
+        if !mode.confirm || current.raw.is_none() {
             current.changes = changes;
             current.moved_from = moved.then(|| stored.meta.final_url.clone());
             return Ok(current);
         }
 
-        // Confirm: what changed the same way in a second fetch is the change; what differs
-        // between the two fetches is volatile (a per-request token, a truncated transfer).
-        // An unconditional request: the fetcher turns a 304 to it into an error of its own.
-        let second = match self.fetcher.fetch(&target.url, None).await {
-            Ok(Fetched::Page(page)) => self.read(page, target, Some(stored), mode).await,
-            Ok(Fetched::NotModified { .. }) => Err(TargetError::Internal(
-                "a 304 answered a request without validators".into(),
-            )),
-            Err(e) => Err(e.into()),
-        };
-        let (html2, extracted2, final_url2, validators2) = match second {
-            Ok(read) => read,
+        // Confirm: what changed the same way in a second read is the change; what differs
+        // between the two reads is volatile (a per-request token, a truncated transfer, what
+        // a page's scripts make differently on each render). The second read goes the way
+        // the first went, without validators. When it fails, an earlier run's first read may
+        // confirm the change instead.
+        let (doc2, extracted2) = match self
+            .read(target, None, Some(current.read), Some(stored), mode)
+            .await
+        {
+            Ok(Read::Document(doc, extracted)) => (doc, extracted),
+            Ok(_) => {
+                return Err(TargetError::Internal(
+                    "a 304 answered a request without validators".into(),
+                ))
+            }
             Err(error) => {
                 return by_earlier_run(current, changes, moved, stored, earlier, error);
             }
@@ -257,70 +283,41 @@ impl Observer {
         current.volatile = (changes.len() - confirmed.len())
             + changes2.iter().filter(|c| !first.contains(c)).count();
         current.moved_from =
-            (moved && final_url2 == current.final_url).then(|| stored.meta.final_url.clone());
-        // Keep the fetch with fewer changes beyond the confirmed ones: a truncated or
+            (moved && doc2.final_url == current.final_url).then(|| stored.meta.final_url.clone());
+        // Keep the read with fewer changes beyond the confirmed ones: a truncated or
         // decorated transfer is never the one stored.
         if changes2.len() < changes.len() {
             current.extracted = extracted2;
             current.markdown = markdown2;
-            current.html = Some(html2);
-            current.final_url = final_url2;
-            current.validators = validators2;
+            current.raw = Some(doc2.body);
+            current.read = doc2.read;
+            current.final_url = doc2.final_url;
+            current.validators = doc2.validators;
         }
         current.changes = confirmed;
         if current.changes.is_empty() && current.moved_from.is_none() {
             // Nothing confirmed: the snapshot stays as it is, and so does its content.
             current.markdown = baseline.into_owned();
-            current.html = None;
+            current.raw = None;
         }
         Ok(current)
     }
 
-    /// A fetched page extracted, and refused when it suddenly holds a fifth of the stored
-    /// text: (raw HTML, content, final URL, validators).
+    /// Reads the target, and refuses a document that suddenly holds a fifth of the stored
+    /// text.
     async fn read(
         &self,
-        page: Page,
         target: &Target,
+        validators: Option<&Validators>,
+        how: Option<ReadBy>,
         stored: Option<&Snapshot>,
         mode: Mode,
-    ) -> Result<(String, Extracted, Url, Validators), TargetError> {
-        let (html, extracted) = self
-            .extract(page.html, page.final_url.clone(), target)
-            .await;
-        let extracted = extracted?;
-        shrink_guard(stored, &extracted, mode)?;
-        Ok((html, extracted, page.final_url, page.validators))
-    }
-
-    /// Extraction is CPU work: it runs on the blocking pool, off the async threads, at most
-    /// one page per core at a time (pages waiting for a core hold only their HTML).
-    /// The HTML is handed back, not copied.
-    async fn extract(
-        &self,
-        html: String,
-        url: Url,
-        target: &Target,
-    ) -> (String, Result<Extracted, TargetError>) {
-        let Ok(_slot) = self.parse_slots.clone().acquire_owned().await else {
-            return (
-                html,
-                Err(TargetError::Internal("parse slots closed".into())),
-            );
-        };
-        let target = target.clone();
-        let joined = tokio::task::spawn_blocking(move || {
-            let result = extract(&html, &url, &target.rules);
-            (html, result)
-        })
-        .await;
-        match joined {
-            Ok((html, result)) => (html, result.map_err(TargetError::from)),
-            Err(e) => (
-                String::new(),
-                Err(TargetError::Internal(format!("extraction crashed: {e}"))),
-            ),
+    ) -> Result<Read, TargetError> {
+        let read = self.reader.read(target, validators, how).await?;
+        if let Read::Document(_, extracted) = &read {
+            shrink_guard(stored, extracted, mode)?;
         }
+        Ok(read)
     }
 }
 
@@ -410,7 +407,8 @@ fn shrink_guard(
 #[derive(Debug, Clone)]
 pub struct Pending {
     pub snapshot: Snapshot,
-    pub html: Option<String>,
+    /// The raw document to keep beside it (`<id>.html` or `<id>.pdf`).
+    pub raw: Option<Body>,
 }
 
 /// Compares an observation with its snapshot: the report, and what to store (`None` when
@@ -428,11 +426,12 @@ pub fn assess(obs: &Observation, now: Timestamp) -> (TargetReport, Option<Pendin
         Ok(cur) => cur,
     };
     report.final_url = Some(cur.final_url.to_string());
+    report.read = Some(cur.read);
     report.blocks = diff::blocks(&cur.markdown).len();
     report.rebaselined = cur.rebaselined;
     report.volatile = cur.volatile;
     let text_chars = cur.extracted.text_len();
-    let meta = |changed_at, validators: &Validators, text_chars| Meta {
+    let meta = |changed_at, validators: &Validators, text_chars, read| Meta {
         format: META_FORMAT,
         id: t.id.clone(),
         url: t.url.to_string(),
@@ -443,16 +442,17 @@ pub fn assess(obs: &Observation, now: Timestamp) -> (TargetReport, Option<Pendin
         last_modified: validators.last_modified.clone(),
         rules_hash: t.rules.hash().to_string(),
         text_chars,
+        read,
     };
 
     let Some(stored) = &obs.stored else {
         report.status = Status::Watching;
         let snapshot = Snapshot {
-            meta: meta(now, &cur.validators, text_chars),
+            meta: meta(now, &cur.validators, text_chars, cur.read),
             markdown: cur.markdown.clone(),
         };
-        let html = cur.html.clone();
-        return (report, Some(Pending { snapshot, html }));
+        let raw = cur.raw.clone();
+        return (report, Some(Pending { snapshot, raw }));
     };
 
     let content_changed = !cur.changes.is_empty();
@@ -477,6 +477,9 @@ pub fn assess(obs: &Observation, now: Timestamp) -> (TargetReport, Option<Pendin
                     last_modified: stored.meta.last_modified.clone(),
                 },
                 stored.meta.text_chars,
+                // A page that a bot wall lets through one run and not the next is still
+                // the same content: how it was read is noted when the content changes.
+                stored.meta.read,
             );
             if cur.moved_from.is_none() {
                 m.final_url = stored.meta.final_url.clone();
@@ -491,17 +494,18 @@ pub fn assess(obs: &Observation, now: Timestamp) -> (TargetReport, Option<Pendin
                 },
                 &cur.validators,
                 text_chars,
+                cur.read,
             )
         },
         markdown: cur.markdown.clone(),
     };
-    if snapshot == *stored && !(cur.rebaselined && cur.html.is_some()) {
+    if snapshot == *stored && !(cur.rebaselined && cur.raw.is_some()) {
         return (report, None);
     }
-    let html = if content_changed || cur.rebaselined {
-        cur.html.clone()
+    let raw = if content_changed || cur.rebaselined {
+        cur.raw.clone()
     } else {
         None
     };
-    (report, Some(Pending { snapshot, html }))
+    (report, Some(Pending { snapshot, raw }))
 }

@@ -37,7 +37,7 @@ pub(super) async fn run(runner: Runner, ids: &[String], out: &Printer) -> Result
         let (report, pending) = assess(&obs, now);
         failed |= report.status == Status::Failed;
         if let Some(p) = pending {
-            runner.store.save(&p.snapshot, p.html.as_deref())?;
+            runner.store.save(&p.snapshot, p.raw.as_ref())?;
         }
         out.print(&stream.target(&report)).map_err(print_failed)?;
     }

@@ -404,7 +404,7 @@ async fn stage(
     let (store, id) = (store.clone(), id.to_string());
     let dir = store.dir().to_path_buf();
     tokio::task::spawn_blocking(move || {
-        let snapshot = pending.as_ref().map(|p| (&p.snapshot, p.html.as_deref()));
+        let snapshot = pending.as_ref().map(|p| (&p.snapshot, p.raw.as_ref()));
         store.stage(&id, snapshot, state.as_ref())
     })
     .await

@@ -5,6 +5,7 @@
 use serde::Serialize;
 
 use super::{print_failed, ExitCode, Printer, Runner};
+use crate::document::ReadBy;
 use crate::error::Error;
 use crate::inspect::Finding;
 use crate::observe::Mode;
@@ -16,6 +17,8 @@ struct Preview<'a> {
     id: &'a str,
     url: &'a str,
     final_url: String,
+    /// How the document was read: `http`, `browser` or `pdf`.
+    read: ReadBy,
     /// The selector that found the content root.
     root: &'a str,
     blocks: usize,
@@ -59,6 +62,7 @@ pub(super) async fn run(
         id: &obs.target.id,
         url: obs.target.url.as_str(),
         final_url: cur.final_url.to_string(),
+        read: cur.read,
         root: &cur.extracted.root,
         blocks: crate::diff::blocks(&cur.markdown).len(),
         text_chars: cur.extracted.text_len(),
@@ -80,7 +84,8 @@ pub(super) async fn run(
 
 fn summary(p: &Preview<'_>) -> String {
     format!(
-        "content root `{}`: {}, {} of text",
+        "read by {}; content root `{}`: {}, {} of text",
+        p.read,
         p.root,
         plural(p.blocks, "block", "blocks"),
         plural(p.text_chars, "character", "characters")

@@ -137,6 +137,16 @@ fn judge(
     );
     let _ = writeln!(
         text,
+        "  read by {}{}",
+        a.read,
+        if a.read == b.read {
+            String::new()
+        } else {
+            format!(" the first time, by {} the second", b.read)
+        }
+    );
+    let _ = writeln!(
+        text,
         "  selector `{}` matched: {}, {} of text",
         a.extracted.root,
         plural(crate::diff::blocks(&a.markdown).len(), "block", "blocks"),

@@ -6,6 +6,7 @@ mod email;
 mod identity;
 mod markdown;
 mod normalize;
+mod pdf;
 mod root;
 mod rules;
 mod tracking;
@@ -23,6 +24,7 @@ pub use chrome::CONSENT_MANAGERS;
 pub use identity::{error_page, likeness, not_the_document, Likeness};
 pub use markdown::{block_markdown, comparable, reads_the_same, render_markdown};
 pub use normalize::normalize;
+pub use pdf::{extract_pdf, PDF_ROOT};
 pub use rules::{RuleError, RuleList, Rules, BUILTIN_IGNORE, BUILTIN_REMOVE, DEFAULT_SELECT};
 pub use tracking::TRACKING_PARAMS;
 

@@ -64,6 +64,9 @@ fn has_details(t: &TargetReport) -> bool {
 fn target(out: &mut String, t: &TargetReport, headline: &str) {
     let _ = writeln!(out, "### {} — {headline}\n", escape(&t.name));
     let _ = writeln!(out, "<{}>\n", t.url);
+    if let Some(note) = t.read_note() {
+        let _ = writeln!(out, "_{}_\n", escape(note));
+    }
     if let Some(from) = &t.moved_from {
         let _ = writeln!(
             out,

@@ -8,6 +8,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::diff::{Change, LinkChange};
+use crate::document::ReadBy;
 use crate::facts::{Citation, Fact};
 use crate::inspect::Finding;
 
@@ -51,6 +52,10 @@ pub struct TargetReport {
     /// Where the URL used to land, when that moved.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub moved_from: Option<String>,
+    /// How the document was read in this run (`http`, `browser`, `pdf`); absent when it
+    /// could not be read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read: Option<ReadBy>,
     pub status: Status,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub changes: Vec<Change>,
@@ -134,6 +139,7 @@ impl TargetReport {
             url: url.to_string(),
             final_url: None,
             moved_from: None,
+            read: None,
             status,
             changes: Vec::new(),
             links: Vec::new(),
@@ -203,6 +209,16 @@ impl TargetReport {
             parts.push("unchanged");
         }
         parts.join(", ")
+    }
+
+    /// How the document was read, worded for a reader; `None` for a plain HTTP fetch (the
+    /// usual way, which goes without saying in text and Markdown; the JSON always says it).
+    pub fn read_note(&self) -> Option<&'static str> {
+        match self.read? {
+            ReadBy::Http => None,
+            ReadBy::Browser => Some("read in a headless browser (the page needs its scripts)"),
+            ReadBy::Pdf => Some("read from the PDF's text"),
+        }
     }
 
     /// Words removed and added over all changes.

@@ -64,6 +64,9 @@ fn target(out: &mut String, t: &TargetReport, st: &Styles, list_open: bool, dry_
     };
     let _ = writeln!(out, "{} — {}", st.paint(head_style, &t.name), headline);
     let _ = writeln!(out, "  {}", st.paint(st.dim, &t.url));
+    if let Some(note) = t.read_note() {
+        let _ = writeln!(out, "  {}", st.paint(st.dim, note));
+    }
     if let Some(from) = &t.moved_from {
         let _ = writeln!(
             out,

@@ -21,6 +21,7 @@ use sha2::{Digest, Sha256};
 
 use crate::alert::TargetState;
 use crate::config::hex;
+use crate::document::{Body, Media, ReadBy};
 use crate::error::{Refusal, StoreError, TargetError};
 use files::{open_lock, read_own, replace, sync_dir, write_temp, OpenError};
 use journal::{Journal, JOURNAL};
@@ -68,6 +69,9 @@ pub struct Meta {
     pub rules_hash: String,
     /// Visible characters of text, to notice a page that suddenly extracts to almost nothing.
     pub text_chars: usize,
+    /// How the document was read when its content last changed (absent: `http`).
+    #[serde(default, skip_serializing_if = "ReadBy::is_http")]
+    pub read: ReadBy,
 }
 
 /// A stored snapshot: metadata and Markdown.
@@ -113,6 +117,9 @@ impl Drop for Lock {
 pub struct Staged {
     journal: Option<PathBuf>,
     temps: Vec<PathBuf>,
+    /// The raw document of the other kind, removed once committed (a page that is now a PDF
+    /// keeps one raw file).
+    stale: Option<PathBuf>,
 }
 
 impl Staged {
@@ -142,9 +149,9 @@ impl Store {
         self.dir.join(format!("{id}.{ext}"))
     }
 
-    /// `snapshots/<id>.html`.
-    pub fn html_path(&self, id: &str) -> PathBuf {
-        self.path(id, "html")
+    /// `snapshots/<id>.html` or `snapshots/<id>.pdf`.
+    pub fn raw_path(&self, id: &str, media: Media) -> PathBuf {
+        self.path(id, media.ext())
     }
 
     fn work_dir(&self) -> PathBuf {
@@ -382,20 +389,35 @@ impl Store {
         serde_json::from_str(&text).ok()
     }
 
-    /// Whether the raw HTML of `id` is stored.
-    pub fn has_html(&self, id: &str) -> bool {
-        std::fs::symlink_metadata(self.path(id, "html")).is_ok_and(|m| m.file_type().is_file())
+    /// Whether the raw document of `id` (`<id>.html` or `<id>.pdf`) is stored.
+    pub fn has_raw(&self, id: &str, media: Media) -> bool {
+        std::fs::symlink_metadata(self.path(id, media.ext())).is_ok_and(|m| m.file_type().is_file())
     }
 
-    /// The raw HTML of the last content change.
-    pub fn load_html(&self, id: &str) -> Result<Option<String>, TargetError> {
-        self.read_text(id, &self.path(id, "html"))
+    /// The raw document of the last content change.
+    pub fn load_raw(&self, id: &str, media: Media) -> Result<Option<Body>, TargetError> {
+        let path = self.path(id, media.ext());
+        match media {
+            Media::Html => Ok(self.read_text(id, &path)?.map(Body::Html)),
+            Media::Pdf => match read_own(&path, MAX_SNAPSHOT_BYTES) {
+                Ok(bytes) => Ok(bytes.map(Body::Pdf)),
+                Err(OpenError::Refused(why)) => Err(TargetError::Damaged {
+                    id: id.to_string(),
+                    file: path.display().to_string(),
+                    why: why.to_string(),
+                }),
+                Err(OpenError::Io(e)) => Err(TargetError::Store(format!(
+                    "cannot read {}: {e}",
+                    path.display()
+                ))),
+            },
+        }
     }
 
-    /// Stores a snapshot (and the raw HTML, when given) at once: [`stage`](Self::stage) then
-    /// [`commit`](Self::commit). Returns whether anything was written.
-    pub fn save(&self, snapshot: &Snapshot, html: Option<&str>) -> Result<bool, StoreError> {
-        let staged = self.stage(&snapshot.meta.id, Some((snapshot, html)), None)?;
+    /// Stores a snapshot (and the raw document, when given) at once: [`stage`](Self::stage)
+    /// then [`commit`](Self::commit). Returns whether anything was written.
+    pub fn save(&self, snapshot: &Snapshot, raw: Option<&Body>) -> Result<bool, StoreError> {
+        let staged = self.stage(&snapshot.meta.id, Some((snapshot, raw)), None)?;
         self.commit(staged)
     }
 
@@ -406,15 +428,21 @@ impl Store {
     pub fn stage(
         &self,
         id: &str,
-        snapshot: Option<(&Snapshot, Option<&str>)>,
+        snapshot: Option<(&Snapshot, Option<&Body>)>,
         state: Option<&TargetState>,
     ) -> Result<Staged, StoreError> {
         let mut files: Vec<(PathBuf, Vec<u8>)> = Vec::new();
-        if let Some((snapshot, html)) = snapshot {
+        let mut stale = None;
+        if let Some((snapshot, raw)) = snapshot {
             let mut meta = serde_json::to_string_pretty(&snapshot.meta).expect("meta serialises");
             meta.push('\n');
-            if let Some(html) = html {
-                files.push((self.path(id, "html"), html.as_bytes().to_vec()));
+            if let Some(raw) = raw {
+                files.push((self.path(id, raw.media().ext()), raw.bytes().to_vec()));
+                let other = match raw.media() {
+                    Media::Html => Media::Pdf,
+                    Media::Pdf => Media::Html,
+                };
+                stale = Some(self.path(id, other.ext())).filter(|p| p.is_file());
             }
             files.push((self.path(id, "md"), snapshot.markdown.as_bytes().to_vec()));
             // Written last: the metadata is the commit point of a snapshot.
@@ -427,6 +455,7 @@ impl Store {
             !matches!(read_own(path, MAX_SNAPSHOT_BYTES), Ok(Some(old)) if old == *bytes)
         });
         let mut staged = Staged::default();
+        staged.stale = stale;
         if files.is_empty() {
             return Ok(staged);
         }
@@ -473,6 +502,9 @@ impl Store {
         staged.temps.clear();
         sync_dir(&work);
         journal::replay(&self.dir, &work)?;
+        if let Some(stale) = staged.stale.take() {
+            let _ = std::fs::remove_file(stale);
+        }
         Ok(true)
     }
 }
@@ -500,9 +532,24 @@ mod tests {
                 last_modified: None,
                 rules_hash: "r".into(),
                 text_chars: md.len(),
+                read: ReadBy::Http,
             },
             markdown: md.into(),
         }
+    }
+
+    #[test]
+    fn a_page_that_became_a_pdf_keeps_only_the_pdf() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        store
+            .save(&snap("page\n"), Some(&Body::Html("<p>page</p>".into())))
+            .unwrap();
+        assert!(store.has_raw("a", Media::Html));
+        let pdf = Body::Pdf(b"%PDF-1.4 ...".to_vec());
+        store.save(&snap("pdf\n"), Some(&pdf)).unwrap();
+        assert!(!store.has_raw("a", Media::Html), "the stale page is gone");
+        assert_eq!(store.load_raw("a", Media::Pdf).unwrap(), Some(pdf));
     }
 
     #[test]
@@ -510,9 +557,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::new(dir.path().join("snapshots"));
         assert_eq!(store.load("a").unwrap(), None);
-        assert!(store.save(&snap("hello\n"), Some("<p>hello</p>")).unwrap());
+        let page = Body::Html("<p>hello</p>".into());
+        assert!(store.save(&snap("hello\n"), Some(&page)).unwrap());
         assert_eq!(store.load("a").unwrap(), Some(snap("hello\n")));
-        assert!(!store.save(&snap("hello\n"), Some("<p>hello</p>")).unwrap());
+        assert!(!store.save(&snap("hello\n"), Some(&page)).unwrap());
         let leftovers: Vec<_> = std::fs::read_dir(store.dir())
             .unwrap()
             .filter_map(|e| e.ok())

@@ -42,6 +42,14 @@ pub async fn reserve(server: &MockServer, at: &str, body: impl Into<Vec<u8>>) {
     serve(server, at, body).await;
 }
 
+/// Flags that keep a browser the binary starts on 127.0.0.1: everything else goes to a dead
+/// local proxy, so that a page's scripts, images and fonts never reach (or look up) a real
+/// host.
+pub const BROWSER_ARGS: (&str, &str) = (
+    "POLICY_WATCH_BROWSER_ARGS",
+    "--proxy-server=127.0.0.1:9 --proxy-bypass-list=127.0.0.1;localhost",
+);
+
 /// A temporary folder with a `policy-watch.toml` and a `snapshots/` folder.
 pub struct Workdir {
     pub dir: tempfile::TempDir,
@@ -106,6 +114,8 @@ impl Workdir {
             .env_remove("SLACK_CHANNEL")
             .env_remove("SLACK_API_URL")
             .env_remove("GITHUB_RUN_ID")
+            .env_remove("POLICY_WATCH_BROWSER")
+            .env(BROWSER_ARGS.0, BROWSER_ARGS.1)
             .env("NO_COLOR", "1")
             .env("RUST_LOG", "warn");
         cmd

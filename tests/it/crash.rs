@@ -108,6 +108,7 @@ impl Harness {
         let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("policy-watch"));
         cmd.current_dir(self.w.path())
             .arg("check")
+            .env(crate::common::BROWSER_ARGS.0, crate::common::BROWSER_ARGS.1)
             .env("NO_COLOR", "1")
             .env("RUST_LOG", "error")
             .env_remove("SLACK_BOT_TOKEN")
@@ -305,4 +306,122 @@ async fn a_killed_run_leaves_no_temporary_file_in_sight() {
         let _ = h.check(Some(Duration::from_millis(5 * round as u64))).await;
         h.assert_consistent(0, round).await;
     }
+}
+
+/// Processes as /proc lists them: (pid, parent, process group), zombies left out (a zombie
+/// is dead already; only its entry waits for a parent to reap it).
+fn processes() -> Vec<(u32, u32, u32)> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|e| {
+            let pid: u32 = e.file_name().to_str()?.parse().ok()?;
+            let stat = std::fs::read_to_string(e.path().join("stat")).ok()?;
+            // "pid (comm) state ppid pgrp …": the name may hold spaces and parentheses.
+            let rest = &stat[stat.rfind(')')? + 2..];
+            let mut fields = rest.split(' ');
+            let state = fields.next()?;
+            let ppid = fields.next()?.parse().ok()?;
+            let pgrp = fields.next()?.parse().ok()?;
+            (state != "Z").then_some((pid, ppid, pgrp))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_killed_run_leaves_no_browser_behind() {
+    let Some(browser) = crate::reach::chromium() else {
+        return;
+    };
+    let server = MockServer::start().await;
+    crate::common::serve(
+        &server,
+        "/app",
+        "<html><body><main><div id=\"app\"></div></main><script>\
+         fetch('/policy.json').then(r => r.json()).then(d => {\
+           document.getElementById('app').textContent = d.text; });\
+         </script></body></html>",
+    )
+    .await;
+    // The policy arrives late, so that the kill lands while the browser renders.
+    Mock::given(method("GET"))
+        .and(path("/policy.json"))
+        .respond_with(
+            wiremock::ResponseTemplate::new(200)
+                .set_delay(Duration::from_millis(1500))
+                .set_body_string(
+                    serde_json::json!({
+                        "text": "We collect your e-mail address to send you the newsletter you asked for."
+                    })
+                    .to_string(),
+                ),
+        )
+        .mount(&server)
+        .await;
+    let w = Workdir::new(&target("app", &format!("{}/app", server.uri()), ""));
+    // The browser's profile folders go here, where the test can look for leftovers.
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let command = || {
+        let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("policy-watch"));
+        cmd.current_dir(w.path())
+            .arg("check")
+            .env(crate::common::BROWSER_ARGS.0, crate::common::BROWSER_ARGS.1)
+            .env("POLICY_WATCH_BROWSER", &browser)
+            .env("TMPDIR", tmp.path())
+            .env("RUST_LOG", "error")
+            .env_remove("SLACK_WEBHOOK_URL")
+            .env_remove("SLACK_BOT_TOKEN")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        cmd
+    };
+    let mut rng = Rng(0x5eed_b40e);
+    let rounds = 4;
+    for round in 0..rounds {
+        let mut child = command().spawn().expect("spawn check");
+        let pid = child.id();
+        let since = Instant::now();
+        // The browser is check's child, and the leader of its own process group.
+        let leader = loop {
+            if let Some((p, _, _)) = processes().into_iter().find(|(_, pp, _)| *pp == pid) {
+                break p;
+            }
+            assert!(
+                since.elapsed() < Duration::from_secs(20),
+                "round {round}: no browser was started"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        };
+        tokio::time::sleep(Duration::from_millis(rng.below(1200))).await;
+        child.kill().expect("kill check");
+        child.wait().expect("reap check");
+        let killed = Instant::now();
+        loop {
+            let left: Vec<u32> = processes()
+                .into_iter()
+                .filter(|(_, _, g)| *g == leader)
+                .map(|(p, _, _)| p)
+                .collect();
+            if left.is_empty() {
+                break;
+            }
+            assert!(
+                killed.elapsed() < Duration::from_secs(10),
+                "round {round}: browser processes {left:?} outlived the killed check"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    // A run that finishes cleans up after itself and after the killed ones.
+    let out = command().output().expect("run check");
+    assert!(out.status.success(), "{out:?}");
+    let leftovers: Vec<String> = std::fs::read_dir(tmp.path())
+        .expect("read tmp")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("policy-watch-browser-"))
+        .collect();
+    assert!(leftovers.is_empty(), "profile folders left: {leftovers:?}");
 }

@@ -96,6 +96,7 @@ async fn links(config: &str, ids: &[&str]) -> Vec<Vec<Finding>> {
     std::fs::write(&path, config).expect("write config");
     let mut cmd = assert_cmd::Command::cargo_bin("policy-watch").expect("binary");
     cmd.current_dir(dir.path())
+        .env(crate::common::BROWSER_ARGS.0, crate::common::BROWSER_ARGS.1)
         .env("RUST_LOG", "warn")
         .arg("--config")
         .arg(&path)

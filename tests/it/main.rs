@@ -13,6 +13,7 @@ mod delivery;
 mod facts;
 mod inspect;
 mod pipeline;
+mod reach;
 mod reading;
 mod realworld;
 mod site;

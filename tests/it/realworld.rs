@@ -45,6 +45,7 @@ async fn run(dir: &Path, args: &[&str]) -> Run {
     tokio::task::spawn_blocking(move || {
         let out = Command::cargo_bin("policy-watch")
             .expect("binary")
+            .env(crate::common::BROWSER_ARGS.0, crate::common::BROWSER_ARGS.1)
             .arg("--config")
             .arg(&config)
             .args(&args)

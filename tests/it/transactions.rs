@@ -69,6 +69,7 @@ async fn a_second_run_on_the_same_folder_is_refused_naming_the_first() {
     let mut first = std::process::Command::new(assert_cmd::cargo::cargo_bin("policy-watch"));
     first
         .current_dir(w.path())
+        .env(crate::common::BROWSER_ARGS.0, crate::common::BROWSER_ARGS.1)
         .args(["check"])
         .env("RUST_LOG", "warn")
         .env_remove("SLACK_WEBHOOK_URL")

@@ -1,0 +1,230 @@
+//! The one place that reads a target: a plain HTTP fetch first, the run's headless browser
+//! when the plain answer is not the document (as the target's `render` allows), and the
+//! document's extractor, off the async threads. A new way to read a document touches this
+//! file (or the fetcher, or the browser) and one extractor; nothing downstream.
+
+use std::sync::Arc;
+
+use url::Url;
+
+use crate::browser::Browser;
+use crate::config::{Config, Render, Target};
+use crate::document::{extract, Body, Document, Media, ReadBy, Validators};
+use crate::error::{BrowserError, Error, ExtractError, FetchError, TargetError};
+use crate::extract::Extracted;
+use crate::fetch::{Fetched, Fetcher};
+
+/// What reading a target gave.
+#[derive(Debug)]
+pub enum Read {
+    /// 304 to a conditional request: the stored document stands.
+    NotModified { final_url: Url },
+    /// The document and its content.
+    Document(Document, Extracted),
+}
+
+/// Reads targets for a run: the HTTP fetcher, the run's browser (started only when a target
+/// needs it), and one extraction per core at a time.
+pub struct Reader {
+    fetcher: Fetcher,
+    browser: Browser,
+    max_bytes: u64,
+    parse_slots: Arc<tokio::sync::Semaphore>,
+}
+
+impl Reader {
+    pub fn new(config: &Config) -> Result<Self, Error> {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Ok(Reader {
+            fetcher: Fetcher::new(&config.http)?,
+            browser: Browser::new(config.browser.clone()),
+            max_bytes: config.http.max_body_bytes,
+            parse_slots: Arc::new(tokio::sync::Semaphore::new(cores)),
+        })
+    }
+
+    /// Reads `target` as its `render` says. `validators` make the plain request conditional;
+    /// `how` is how an earlier read of this run went (a confirming read goes the same way).
+    pub async fn read(
+        &self,
+        target: &Target,
+        validators: Option<&Validators>,
+        how: Option<ReadBy>,
+    ) -> Result<Read, TargetError> {
+        if target.render == Render::Always || how == Some(ReadBy::Browser) {
+            let why = if target.render == Render::Always {
+                "render = \"always\""
+            } else {
+                "an earlier read of this run needed it"
+            };
+            return self.render(target, why).await;
+        }
+        let plain = match self.fetcher.fetch(&target.url, validators).await {
+            Ok(Fetched::NotModified { final_url }) => return Ok(Read::NotModified { final_url }),
+            Ok(Fetched::Document(doc)) => doc,
+            Err(e) => {
+                return match blocked(&e) {
+                    Some(why) if target.render == Render::Auto => self.render(target, &why).await,
+                    _ => Err(e.into()),
+                }
+            }
+        };
+        let (plain, extracted) = self.extract(plain, target).await;
+        match extracted {
+            Ok(x) if target.render == Render::Never => Ok(Read::Document(plain, x)),
+            Ok(x) => match &plain.body {
+                Body::Html(html) if looks_like_challenge(html) => {
+                    self.render(target, "the server answered with a challenge page")
+                        .await
+                }
+                _ => Ok(Read::Document(plain, x)),
+            },
+            Err(e) if target.render == Render::Auto && plain.body.media() == Media::Html => {
+                match &e {
+                    TargetError::Extract(
+                        ExtractError::NearlyEmpty { .. }
+                        | ExtractError::NoRoot { .. }
+                        | ExtractError::ErrorPage { .. },
+                    ) => {
+                        let why = match e {
+                            TargetError::Extract(ExtractError::NearlyEmpty { chars }) => format!(
+                                "without its scripts the page extracts to almost nothing ({chars} characters of text)"
+                            ),
+                            other => format!("without its scripts: {other}"),
+                        };
+                        self.render(target, &why).await
+                    }
+                    _ => Err(e),
+                }
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Renders the target in the browser and extracts what it shows; `why` says what the
+    /// plain answer lacked, for the error of a browser that is missing.
+    async fn render(&self, target: &Target, why: &str) -> Result<Read, TargetError> {
+        tracing::info!(target = %target.id, why, "rendering in a browser");
+        let rendered = self
+            .browser
+            .render(&target.url, self.max_bytes)
+            .await
+            .map_err(|error| TargetError::Browser {
+                why: why.to_string(),
+                error,
+            })?;
+        if rendered.mime.as_deref().and_then(Media::of_type) == Some(Media::Pdf) {
+            // The browser would only show its viewer: the file itself is fetched.
+            return match self.fetcher.fetch(&rendered.final_url, None).await? {
+                Fetched::Document(doc) => {
+                    let (doc, x) = self.extract(doc, target).await;
+                    Ok(Read::Document(doc, x?))
+                }
+                Fetched::NotModified { .. } => Err(TargetError::Internal(
+                    "a 304 answered a request without validators".into(),
+                )),
+            };
+        }
+        if let Some(status) = rendered.status.filter(|s| *s >= 400) {
+            return Err(TargetError::Browser {
+                why: why.to_string(),
+                error: BrowserError::Status { status },
+            });
+        }
+        let doc = Document {
+            final_url: rendered.final_url,
+            body: Body::Html(rendered.html),
+            read: ReadBy::Browser,
+            validators: Validators::default(),
+        };
+        let (doc, extracted) = self.extract(doc, target).await;
+        Ok(Read::Document(doc, extracted?))
+    }
+
+    /// Extraction is CPU work: it runs on the blocking pool, off the async threads, at most
+    /// one document per core at a time (documents waiting for a core hold only their bytes).
+    /// The document is handed back, not copied.
+    pub async fn extract(
+        &self,
+        doc: Document,
+        target: &Target,
+    ) -> (Document, Result<Extracted, TargetError>) {
+        let Ok(_slot) = self.parse_slots.clone().acquire_owned().await else {
+            return (doc, Err(TargetError::Internal("parse slots closed".into())));
+        };
+        let rules = target.rules.clone();
+        let fallback = doc.final_url.clone();
+        let joined = tokio::task::spawn_blocking(move || {
+            let result = extract(&doc.body, &doc.final_url, &rules);
+            (doc, result)
+        })
+        .await;
+        match joined {
+            Ok((doc, result)) => (doc, result.map_err(TargetError::from)),
+            Err(e) => (
+                Document {
+                    final_url: fallback,
+                    body: Body::Html(String::new()),
+                    read: ReadBy::Http,
+                    validators: Validators::default(),
+                },
+                Err(TargetError::Internal(format!("extraction crashed: {e}"))),
+            ),
+        }
+    }
+}
+
+/// Why a failed plain request may still be read in a browser: the answers that bot walls give
+/// to clients that are not browsers.
+fn blocked(e: &FetchError) -> Option<String> {
+    match e {
+        FetchError::Status {
+            status: status @ (403 | 406 | 429),
+        } => Some(format!(
+            "the server answered HTTP {status} to a plain request"
+        )),
+        FetchError::Challenge { status } => Some(format!(
+            "the server answered HTTP {status} with a challenge for browsers"
+        )),
+        _ => None,
+    }
+}
+
+/// A bot wall's interstitial served with 200: the markers of the common ones, in the head of
+/// the page. Passive bot-management scripts on real pages do not count.
+fn looks_like_challenge(html: &str) -> bool {
+    let mut end = html.len().min(16 * 1024);
+    while !html.is_char_boundary(end) {
+        end -= 1;
+    }
+    let head = html[..end].to_ascii_lowercase();
+    const MARKERS: &[&str] = &[
+        "<title>just a moment...</title>",
+        "<title>attention required! | cloudflare</title>",
+        "window._cf_chl_opt",
+        "_incapsula_resource",
+        "captcha-delivery.com",
+        "<title>access denied</title>",
+    ];
+    MARKERS.iter().any(|m| head.contains(m))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bot_walls_are_told_from_plain_failures() {
+        assert!(blocked(&FetchError::Status { status: 403 }).is_some());
+        assert!(blocked(&FetchError::Status { status: 429 }).is_some());
+        assert!(blocked(&FetchError::Challenge { status: 503 }).is_some());
+        assert!(blocked(&FetchError::Status { status: 404 }).is_none());
+        assert!(blocked(&FetchError::Status { status: 503 }).is_none());
+        assert!(looks_like_challenge(
+            "<html><head><title>Just a moment...</title></head>"
+        ));
+        assert!(!looks_like_challenge(
+            "<html><head><title>Privacy</title><script src=\"/cdn-cgi/challenge-platform/scripts/jsd/main.js\"></script>"
+        ));
+    }
+}
