@@ -1,6 +1,6 @@
 //! A fetched document — its bytes, its media type and how it was read (`http`, `browser`,
 //! `pdf`) — and extraction chosen by its media type (HTML or PDF). A new kind of document
-//! touches this file and one extractor; how a target is read is [`read`](crate::read)'s.
+//! touches this file and one extractor; how a target is read is the `read` module's.
 
 use serde::{Deserialize, Serialize};
 use url::Url;
