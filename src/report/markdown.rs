@@ -31,7 +31,7 @@ pub(super) fn target_section(t: &TargetReport, list_open: bool) -> (String, Stri
         escape(&t.name),
         t.url,
         headline,
-        t.changes.len(),
+        t.shown_count(),
         t.open_findings.len()
     );
     let mut out = String::new();
@@ -106,12 +106,13 @@ fn target(out: &mut String, t: &TargetReport, headline: &str) {
             "Extraction rules changed: the baseline was re-made from the stored page.\n"
         );
     }
-    if !t.changes.is_empty() {
+    let shown = t.shown_count();
+    if shown > 0 {
         let (removed, added) = t.word_counts();
         let _ = writeln!(
             out,
             "{}: {} removed, {added} added.\n",
-            plural(t.changes.len(), "change", "changes"),
+            plural(shown, "change", "changes"),
             plural(removed, "word", "words")
         );
     }
@@ -122,7 +123,7 @@ fn target(out: &mut String, t: &TargetReport, headline: &str) {
     if !meaning.is_empty() {
         out.push('\n');
     }
-    for c in &t.changes {
+    for c in t.shown_changes() {
         let line = match c {
             Change::Added { text } => format!("**added:** **{}**", escape(text)),
             Change::Removed { text } => format!("**removed:** ~~{}~~", escape(text)),
@@ -147,7 +148,7 @@ fn target(out: &mut String, t: &TargetReport, headline: &str) {
         };
         let _ = writeln!(out, "- {line}");
     }
-    if !t.changes.is_empty() {
+    if shown > 0 {
         out.push('\n');
     }
     for l in &t.links {

@@ -223,10 +223,21 @@ impl TargetReport {
 
     /// Words removed and added over all changes.
     pub fn word_counts(&self) -> (usize, usize) {
-        self.changes.iter().fold((0, 0), |(r, a), c| {
+        self.shown_changes().fold((0, 0), |(r, a), c| {
             let (cr, ca) = c.word_counts();
             (r + cr, a + ca)
         })
+    }
+
+    /// The changes a reader sees in the text; a change of where links point and nothing
+    /// else is told by the links list instead (once, not also as a replaced `[text](url)`).
+    pub fn shown_changes(&self) -> impl Iterator<Item = &Change> {
+        self.changes.iter().filter(|c| !c.only_link_targets())
+    }
+
+    /// How many changes [`TargetReport::shown_changes`] holds.
+    pub fn shown_count(&self) -> usize {
+        self.shown_changes().count()
     }
 }
 

@@ -108,19 +108,20 @@ fn target(out: &mut String, t: &TargetReport, st: &Styles, list_open: bool, dry_
             "  extraction rules changed: baseline re-made from the stored page"
         );
     }
-    if !t.changes.is_empty() {
+    let shown = t.shown_count();
+    if shown > 0 {
         let (removed, added) = t.word_counts();
         let _ = writeln!(
             out,
             "  {}: {} removed, {added} added",
-            plural(t.changes.len(), "change", "changes"),
+            plural(shown, "change", "changes"),
             plural(removed, "word", "words")
         );
     }
     for line in super::meaning_lines(t) {
         let _ = writeln!(out, "  • {line}");
     }
-    for c in &t.changes {
+    for c in t.shown_changes() {
         match c {
             Change::Added { text } => {
                 let _ = writeln!(out, "  + {}", st.paint(st.added, &format!("{{+{text}+}}")));

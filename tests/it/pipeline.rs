@@ -96,19 +96,18 @@ async fn noise_only_edits_post_nothing_and_leave_every_file_byte_identical() {
 const REAL_EDITS: &[(&str, &[&str], &[&str])] = &[
     ("edit-word", &[], &["phone number"]),
     (
-        "edit-link-target",
-        &["(https://mixpanel.com/privacy/)"],
-        &["(https://mixpanel.com/legal/privacy-policy/)"],
-    ),
-    (
         "edit-paragraph-added",
         &[],
         &["### Hotjar", "We also use Hotjar"],
     ),
     (
         "edit-german-links-fixed",
-        &["auf[](https://www.appcues.com/privacy)"],
-        &["auf [https://www.appcues.com/privacy]"],
+        // The empty links got their text: only that text is added.
+        &[],
+        &[
+            "https://www.appcues.com/privacy",
+            "https://mixpanel.com/privacy/",
+        ],
     ),
 ];
 
@@ -168,6 +167,32 @@ async fn every_real_edit_is_reported_with_its_words_then_stored() {
 }
 
 #[tokio::test]
+async fn a_changed_link_target_is_told_once_as_a_link_change() {
+    let server = MockServer::start().await;
+    let w = gitbook_watch(&server).await;
+    assert_eq!(w.run(&["check"]).await.code, 0);
+    reserve(&server, PAGE, fixture("gitbook/edit-link-target.html")).await;
+    let run = w.run(&["check"]).await;
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("— changed"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains(
+            "now points to https://mixpanel.com/legal/privacy-policy/ (was https://mixpanel.com/privacy/)"
+        ),
+        "{}",
+        run.stdout
+    );
+    // Not also as a replaced `[url](url)`: the words a reader sees did not change.
+    assert!(!run.stdout.contains("[-"), "{}", run.stdout);
+    assert!(!run.stdout.contains("change:"), "{}", run.stdout);
+    let stored = w.snapshot("crossengage-privacy.md");
+    assert!(
+        stored.contains("(https://mixpanel.com/legal/privacy-policy/)"),
+        "{stored}"
+    );
+}
+
+#[tokio::test]
 async fn a_moved_paragraph_is_reported_as_moved_not_as_removed() {
     let server = MockServer::start().await;
     let w = gitbook_watch(&server).await;
@@ -188,11 +213,13 @@ async fn every_format_shows_removed_and_added_words() {
 
     let md = w.run(&["diff", "--format", "markdown"]).await;
     assert_eq!(md.code, 1);
+    // Only the link target changed: told once, as a link change.
     assert!(
-        md.stdout.contains("~~") && md.stdout.contains("legal/privacy-policy"),
+        md.stdout.contains("🔗 link") && md.stdout.contains("legal/privacy-policy"),
         "{}",
         md.stdout
     );
+    assert!(!md.stdout.contains("~~"), "{}", md.stdout);
     assert!(md.stdout.contains("| Target | Status |"), "{}", md.stdout);
 
     let json = w.run(&["diff", "--format", "json"]).await;
@@ -206,7 +233,7 @@ async fn every_format_shows_removed_and_added_words() {
         .collect();
     assert!(
         ops.iter()
-            .any(|(op, t)| *op == "removed" && t.contains("mixpanel.com/privacy/)")),
+            .any(|(op, t)| *op == "removed" && t.contains("mixpanel.com/privacy/")),
         "{ops:?}"
     );
     assert!(

@@ -413,9 +413,9 @@ fn status_text(report: &TargetReport) -> Option<String> {
             ));
         }
         Status::Changed => {
-            if !report.changes.is_empty() {
+            let n = report.shown_count();
+            if n > 0 {
                 let (removed, added) = report.word_counts();
-                let n = report.changes.len();
                 lines.push(format!(
                     "*{n} {}*: {removed} {} removed, {added} added.",
                     plural(n, "change", "changes"),
@@ -862,9 +862,9 @@ fn fallback_text(report: &TargetReport) -> String {
         escape::text(&report.name),
         escape::text(&report.headline())
     );
-    if !report.changes.is_empty() {
+    let n = report.shown_count();
+    if n > 0 {
         let (removed, added) = report.word_counts();
-        let n = report.changes.len();
         text.push_str(&format!(
             " — {n} {} ({removed} {} removed, {added} added)",
             plural(n, "change", "changes"),
