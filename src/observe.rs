@@ -271,6 +271,13 @@ impl Observer {
             }
         };
         let markdown2 = extracted2.markdown();
+        // The same content from the same place diffs the same: the second read confirms every
+        // change without diffing again.
+        if markdown2 == current.markdown && doc2.final_url == current.final_url {
+            current.changes = changes;
+            current.moved_from = moved.then(|| stored.meta.final_url.clone());
+            return Ok(current);
+        }
         let changes2 = diff::diff(&baseline, &markdown2);
         // Sets, not scans: a page rewritten from top to bottom has thousands of changes.
         let first: HashSet<&Change> = changes.iter().collect();
