@@ -12,6 +12,10 @@ page is about --kb kilobytes. Every response waits --delay-ms before it is sent
 (HTTP/1.1, keep-alive, Content-Length, no compression, no validators).
 
 GET /stats (no delay) returns the counters since the last /stats as JSON and resets them.
+GET /rev/K (no delay) switches every page to revision K (default 0): from revision 1 on, every
+block of every page carries "rK" after its number, so a run after a switch sees every page
+changed, each in every block (a site-wide template change). Pages are generated per request
+from one template (a few string replacements), so 10,000 targets do not hold 1 GB of pages.
 
 The server exits by itself after --lifetime seconds, or after --idle-exit seconds without
 a request, or on SIGTERM/SIGINT, and then prints how many requests it served to stderr. When it listens on every port it writes
@@ -44,37 +48,50 @@ def split_fixture(html):
     return html[:start], html[start:end], html[end:]
 
 
-def numbered_copy(doc, page, copy):
-    """The document with ids made unique and every block prefixed by "§page.copy.block"."""
+def numbered_copy(doc, copy):
+    """The document with ids made unique and every block prefixed by "§page.copy.block", the
+    page number and the revision left as placeholders (PAGE, REV)."""
     out = []
     pos = 0
     block = 0
     for m in TAG.finditer(doc):
         out.append(doc[pos:m.start()])
         tag = m.group(0)
-        tag = tag.replace('id="', f'id="p{page}s{copy}-').replace('href="#', f'href="#p{page}s{copy}-')
+        tag = tag.replace('id="', f'id="p{PAGE}s{copy}-').replace('href="#', f'href="#p{PAGE}s{copy}-')
         out.append(tag)
         if BLOCK_TAG.match(tag):
             block += 1
-            out.append(f"§{page}.{copy}.{block} ")
+            out.append(f"§{PAGE}.{copy}.{block} {REV}")
         pos = m.end()
     out.append(doc[pos:])
     return "".join(out)
 
 
-def build_pages(n, kb):
-    with open(FIXTURE, encoding="utf-8") as f:
-        fixture = f.read()
-    head, doc, tail = split_fixture(fixture)
-    one = len(numbered_copy(doc, 0, 0).encode())
-    fixed = len((head + tail).encode())
-    copies = max(1, round((kb * 1000 - fixed) / one))
-    pages = []
-    for i in range(n):
-        body = head + "".join(numbered_copy(doc, i, c) for c in range(1, copies + 1)) + tail
-        body = body.replace("<title>", f"<title>Page {i} – ", 1)
-        pages.append(body.encode("utf-8"))
-    return pages
+PAGE = "\x00P\x00"
+REV = "\x00R\x00"
+
+
+class Pages:
+    """Every page of one size, built on request from one template."""
+
+    def __init__(self, n, kb):
+        with open(FIXTURE, encoding="utf-8") as f:
+            fixture = f.read()
+        head, doc, tail = split_fixture(fixture)
+        one = len(numbered_copy(doc, 0).replace(PAGE, "0").replace(REV, "").encode())
+        fixed = len((head + tail).encode())
+        copies = max(1, round((kb * 1000 - fixed) / one))
+        body = head + "".join(numbered_copy(doc, c) for c in range(1, copies + 1)) + tail
+        self.template = body.replace("<title>", f"<title>Page {PAGE} – ", 1)
+        self.n = n
+        self.rev = 0
+
+    def __len__(self):
+        return self.n
+
+    def page(self, i):
+        rev = f"r{self.rev} " if self.rev else ""
+        return self.template.replace(PAGE, str(i)).replace(REV, rev).encode("utf-8")
 
 
 class Server:
@@ -123,10 +140,20 @@ class Server:
                     )
                     await writer.drain()
                     return
+                rev = re.fullmatch(r"/rev/(\d+)", path)
+                if rev:
+                    self.pages.rev = int(rev.group(1))
+                    msg = f"revision {self.pages.rev}\n".encode()
+                    writer.write(
+                        f"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {len(msg)}\r\n"
+                        f"Connection: close\r\n\r\n".encode() + msg
+                    )
+                    await writer.drain()
+                    return
                 body = None
                 m = re.fullmatch(r"/p/(\d+)/?", path.split("?", 1)[0])
                 if m and int(m.group(1)) < len(self.pages):
-                    body = self.pages[int(m.group(1))]
+                    body = self.pages.page(int(m.group(1)))
                 await asyncio.sleep(self.delay)
                 if body is None:
                     status, body, ctype = "404 Not Found", b"not found\n", "text/plain"
@@ -166,7 +193,7 @@ async def main():
     a = ap.parse_args()
 
     t0 = time.monotonic()
-    pages = build_pages(a.targets, a.kb)
+    pages = Pages(a.targets, a.kb)
     srv = Server(pages, a.delay_ms / 1000)
     servers = []
     # --base-port 0: the first random range of --ports free ports.
@@ -187,7 +214,7 @@ async def main():
     if a.urls_file:
         with open(a.urls_file, "w") as f:
             f.write("\n".join(urls) + "\n")
-    avg = sum(len(p) for p in pages) / len(pages)
+    avg = len(pages.page(0))
     print(
         f"server: {a.targets} pages of {avg / 1000:.1f} KB avg on ports {a.base_port}-{a.base_port + a.ports - 1}, "
         f"delay {a.delay_ms:g} ms, ready in {time.monotonic() - t0:.2f}s (pid {os.getpid()})",

@@ -6,6 +6,12 @@
     summarize.py table RESULTS.tsv
         prints every run, then the median per tool and run kind side by side, with the
         DESIGN.md ratios (policy-watch against urlwatch)
+    summarize.py record-shards RESULTS.tsv LABEL EXIT_CODE SERVER_STATS_JSON TIME_V_OUTPUT...
+        appends one run made of concurrent shard processes: wall of the slowest, CPU summed,
+        peak memory summed
+    summarize.py kinds RESULTS.tsv
+        (runs.sh) labels TOOL.N.KIND.REP: for each N and run kind, the median wall / CPU / peak
+        of every tool side by side, and each policy-watch's ratio to urlwatch
 """
 
 import json
@@ -50,6 +56,95 @@ def record(results, label, rc, time_path, served):
         f"{row['requests']} requests served",
         file=sys.stderr,
     )
+
+
+def record_shards(results, label, rc, served, *time_paths):
+    parts = [parse_time_v(p) for p in time_paths]
+    row = {
+        "label": label,
+        "rc": rc,
+        "wall_s": max(p["wall_s"] for p in parts),
+        "user_s": sum(p["user_s"] for p in parts),
+        "sys_s": sum(p["sys_s"] for p in parts),
+        "maxrss_kib": sum(p["maxrss_kib"] for p in parts),
+    }
+    try:
+        row["requests"] = json.loads(served).get("requests", "?")
+    except ValueError:
+        row["requests"] = "?"
+    with open(results, "a") as f:
+        f.write("\t".join(str(row[k]) for k in FIELDS) + "\n")
+    print(
+        f"   {label}: exit {rc}, wall {row['wall_s']:.2f} s (slowest of {len(parts)}), CPU "
+        f"{row['user_s'] + row['sys_s']:.2f} s, summed max RSS {row['maxrss_kib'] / 1024:.1f} MiB, "
+        f"{row['requests']} requests served",
+        file=sys.stderr,
+    )
+
+
+def kinds(results):
+    rows = []
+    for line in open(results):
+        r = dict(zip(FIELDS, line.rstrip("\n").split("\t")))
+        tool, n, kind, rep = r["label"].rsplit(".", 3)
+        rows.append(
+            {
+                "tool": tool,
+                "n": int(n),
+                "kind": kind,
+                "rc": r["rc"],
+                "wall": float(r["wall_s"]),
+                "cpu": float(r["user_s"]) + float(r["sys_s"]),
+                "rss": int(r["maxrss_kib"]) / 1024,
+                "requests": r["requests"],
+            }
+        )
+    print(f"{'run':<44} {'exit':>4} {'wall s':>8} {'CPU s':>8} {'peak MiB':>9} {'requests':>8}")
+    for r in rows:
+        label = f"{r['tool']} {r['n']} {r['kind']}"
+        print(f"{label:<44} {r['rc']:>4} {r['wall']:>8.2f} {r['cpu']:>8.2f} {r['rss']:>9.1f} {r['requests']:>8}")
+    groups = {}
+    for r in rows:
+        groups.setdefault((r["n"], r["kind"], r["tool"]), []).append(r)
+    med = {
+        k: {m: statistics.median(x[m] for x in v) for m in ("wall", "cpu", "rss")} | {"reps": len(v)}
+        for k, v in groups.items()
+    }
+    tools = []
+    for r in rows:
+        if r["tool"] not in tools:
+            tools.append(r["tool"])
+    order = {"first": 0, "unchanged": 1, "changed": 2}
+    print()
+    print("medians; ratio = policy-watch / urlwatch, wall and CPU (targets: unchanged <= 0.20, first and changed <= 0.50)")
+    head = f"| run | targets | " + " | ".join(f"{t} wall / CPU / peak" for t in tools)
+    others = [t for t in tools if t != "urlwatch"]
+    if "urlwatch" in tools:
+        head += " | " + " | ".join(f"{t} ratio wall / CPU" for t in others)
+    print(head + " |")
+    print("|" + "---|" * (2 + len(tools) + (len(others) if "urlwatch" in tools else 0)))
+    for n, kind in sorted({(k[0], k[1]) for k in med}, key=lambda x: (x[0], order.get(x[1], 9))):
+        cells = []
+        for t in tools:
+            m = med.get((n, kind, t))
+            cells.append(f"{m['wall']:.2f} s / {m['cpu']:.2f} s / {m['rss']:.0f} MiB" if m else "-")
+        u = med.get((n, kind, "urlwatch"))
+        if u:
+            for t in others:
+                m = med.get((n, kind, t))
+                cells.append(f"{m['wall'] / u['wall']:.2f} / {m['cpu'] / u['cpu']:.2f}" if m and u["wall"] and u["cpu"] else "-")
+        print(f"| {kind} | {n:,} | " + " | ".join(cells) + " |")
+    ns = sorted({k[0] for k in med})
+    if len(ns) > 1:
+        print()
+        print(f"per-target cost at N={ns[-1]:,} against N={ns[0]:,} (target <= 1.2x), wall / CPU:")
+        for t in tools:
+            for kind in sorted({k[1] for k in med}, key=lambda x: order.get(x, 9)):
+                a, b = med.get((ns[0], kind, t)), med.get((ns[-1], kind, t))
+                if a and b and a["wall"] and a["cpu"]:
+                    w = (b["wall"] / ns[-1]) / (a["wall"] / ns[0])
+                    c = (b["cpu"] / ns[-1]) / (a["cpu"] / ns[0])
+                    print(f"  {t:<20} {kind:<10} {w:.2f}x / {c:.2f}x")
 
 
 def table(results):
@@ -125,6 +220,10 @@ if __name__ == "__main__":
         record(*sys.argv[2:])
     elif len(sys.argv) == 3 and sys.argv[1] == "table":
         table(sys.argv[2])
+    elif len(sys.argv) >= 7 and sys.argv[1] == "record-shards":
+        record_shards(*sys.argv[2:])
+    elif len(sys.argv) == 3 and sys.argv[1] == "kinds":
+        kinds(sys.argv[2])
     else:
         print(__doc__, file=sys.stderr)
         sys.exit(2)
