@@ -480,7 +480,7 @@ fn starts_url(text: &str) -> bool {
 }
 
 /// Word-level spans of a changed block: words and punctuation are compared separately, then
-/// neighbouring runs are merged (see [`token_spans`]).
+/// neighbouring runs are merged (see `token_spans`).
 pub fn word_spans(old: &str, new: &str) -> Vec<Span> {
     let (a, b) = (tokens(old), tokens(new));
     token_spans(old, &a, new, &b, &Budget::new(WORD_DIFF_BUDGET))
