@@ -420,12 +420,14 @@ mod tests {
 
     #[test]
     fn a_changed_block_marks_removed_and_added_words_without_markup() {
-        let changes =
-            crate::diff::diff("# T\n\nWe keep <name>.\n", "# T\n\nWe keep <name> & age.\n");
+        let changes = crate::diff::diff(
+            "# T\n\nWe keep <name>.\n",
+            "# T\n\nWe store <name> & age.\n",
+        );
         let html = change_html(&changes[0], &|_| Some("de")).unwrap();
         assert_eq!(
             html,
-            "<p class=\"p\" lang=\"de\">We keep <del>&lt;name&gt;.</del><ins>&lt;name&gt; &amp; age.</ins></p>"
+            "<p class=\"p\" lang=\"de\">We <del>keep</del><ins>store</ins> &lt;name&gt;<ins> &amp; age</ins>.</p>"
         );
         let heading = crate::diff::diff("## Your rights\n", "## Your data rights\n");
         let html = change_html(&heading[0], &|_| None).unwrap();
