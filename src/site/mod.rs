@@ -142,7 +142,7 @@ pub fn build(config: &Config, out: &Path, base_url: Option<&Url>) -> Result<Buil
                         job.url.clone()
                     },
                     final_url: meta_str(&meta, "final_url"),
-                    read: how_read(&meta, snapshots, &job.id),
+                    read: how_read(&meta),
                     findings: findings(&state, snapshots, &job.id),
                 };
                 let r = render_target(job, &facts, versions, base, &out);
@@ -254,21 +254,14 @@ fn meta_str(meta: &Option<serde_json::Value>, key: &str) -> Option<String> {
     meta.as_ref()?.get(key)?.as_str().map(str::to_string)
 }
 
-/// How the target was last read: as the metadata records it, else by the stored raw file.
-fn how_read(meta: &Option<serde_json::Value>, dir: &Path, id: &str) -> &'static str {
-    for key in ["read", "read_as", "via", "reader"] {
-        match meta_str(meta, key).as_deref() {
-            Some("browser") => return "browser",
-            Some("pdf") => return "pdf",
-            Some("http") => return "http",
-            _ => {}
-        }
-    }
-    if dir.join(format!("{id}.pdf")).is_file() {
-        "pdf"
-    } else {
-        "http"
-    }
+/// How the target was last read, as its metadata's `read` field records it (the store leaves
+/// the field out for a plain HTTP read).
+fn how_read(meta: &Option<serde_json::Value>) -> &'static str {
+    meta.as_ref()
+        .and_then(|m| m.get("read"))
+        .and_then(|r| serde_json::from_value::<crate::document::ReadBy>(r.clone()).ok())
+        .unwrap_or_default()
+        .as_str()
 }
 
 /// The alert state: `state.json` of every target, if the folder has one.
