@@ -21,6 +21,7 @@ pub(crate) mod fetch;
 pub mod inspect;
 pub mod notify;
 pub(crate) mod observe;
+pub(crate) mod outcome;
 pub mod progress;
 pub(crate) mod read;
 pub mod report;

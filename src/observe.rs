@@ -15,7 +15,6 @@ use crate::document::{Body, Document, ReadBy, Validators};
 use crate::error::{Error, ExtractError, TargetError};
 use crate::extract::{not_the_document, reads_the_same, Extracted};
 use crate::read::{Read, Reader};
-use crate::report::{Status, TargetReport};
 use crate::snapshot::{content_hash, Meta, Snapshot, Store, META_FORMAT};
 
 /// A page that had at least this much text and now has less than a fifth of it counts as a
@@ -418,101 +417,79 @@ pub struct Pending {
     pub raw: Option<Body>,
 }
 
-/// Compares an observation with its snapshot: the report, and what to store (`None` when
-/// nothing needs storing).
-pub fn assess(obs: &Observation, now: Timestamp) -> (TargetReport, Option<Pending>) {
-    let t = &obs.target;
-    let mut report = TargetReport::new(&t.id, &t.name, t.url.as_str(), Status::Unchanged);
-    let cur = match &obs.result {
-        Err(e) => {
-            report.status = Status::Failed;
-            report.error = Some(e.to_string());
-            report.damaged = matches!(e, TargetError::Damaged { .. });
-            return (report, None);
-        }
-        Ok(cur) => cur,
-    };
-    report.final_url = Some(cur.final_url.to_string());
-    report.read = Some(cur.read);
-    report.blocks = diff::blocks(&cur.markdown).len();
-    report.rebaselined = cur.rebaselined;
-    report.volatile = cur.volatile;
-    let text_chars = cur.extracted.text_len();
-    let meta = |changed_at, validators: &Validators, text_chars, read| Meta {
-        format: META_FORMAT,
-        id: t.id.clone(),
-        url: t.url.to_string(),
-        final_url: cur.final_url.to_string(),
-        content_hash: content_hash(&cur.markdown),
-        changed_at,
-        etag: validators.etag.clone(),
-        last_modified: validators.last_modified.clone(),
-        rules_hash: t.rules.hash().to_string(),
-        text_chars,
-        read,
-    };
+impl Observation {
+    /// What storing this observation writes: the new snapshot (and the raw document beside
+    /// it) as of `now`; `None` when the store already holds exactly this, or nothing was
+    /// read. Whether it is stored is [`crate::outcome::decide`]'s call.
+    pub fn pending(&self, now: Timestamp) -> Option<Pending> {
+        let t = &self.target;
+        let cur = self.result.as_ref().ok()?;
+        let text_chars = cur.extracted.text_len();
+        let meta = |changed_at, validators: &Validators, text_chars, read| Meta {
+            format: META_FORMAT,
+            id: t.id.clone(),
+            url: t.url.to_string(),
+            final_url: cur.final_url.to_string(),
+            content_hash: content_hash(&cur.markdown),
+            changed_at,
+            etag: validators.etag.clone(),
+            last_modified: validators.last_modified.clone(),
+            rules_hash: t.rules.hash().to_string(),
+            text_chars,
+            read,
+        };
 
-    let Some(stored) = &obs.stored else {
-        report.status = Status::Watching;
+        let Some(stored) = &self.stored else {
+            let snapshot = Snapshot {
+                meta: meta(now, &cur.validators, text_chars, cur.read),
+                markdown: cur.markdown.clone(),
+            };
+            let raw = cur.raw.clone();
+            return Some(Pending { snapshot, raw });
+        };
+
+        let content_changed = !cur.changes.is_empty();
+        let keep = !content_changed && !cur.rebaselined;
         let snapshot = Snapshot {
-            meta: meta(now, &cur.validators, text_chars, cur.read),
+            meta: if keep {
+                // Unchanged content keeps its validators and size, so nothing is rewritten.
+                let mut m = meta(
+                    stored.meta.changed_at,
+                    &Validators {
+                        etag: stored.meta.etag.clone(),
+                        last_modified: stored.meta.last_modified.clone(),
+                    },
+                    stored.meta.text_chars,
+                    // A page that a bot wall lets through one run and not the next is still
+                    // the same content: how it was read is noted when the content changes.
+                    stored.meta.read,
+                );
+                if cur.moved_from.is_none() {
+                    m.final_url = stored.meta.final_url.clone();
+                }
+                m
+            } else {
+                meta(
+                    if content_changed {
+                        now
+                    } else {
+                        stored.meta.changed_at
+                    },
+                    &cur.validators,
+                    text_chars,
+                    cur.read,
+                )
+            },
             markdown: cur.markdown.clone(),
         };
-        let raw = cur.raw.clone();
-        return (report, Some(Pending { snapshot, raw }));
-    };
-
-    let content_changed = !cur.changes.is_empty();
-    report.moved_from = cur.moved_from.clone();
-    if content_changed || cur.moved_from.is_some() {
-        report.status = Status::Changed;
-    }
-    report.changes = cur.changes.clone();
-    report.links = diff::link_changes(&cur.changes);
-    if content_changed {
-        report.facts = crate::facts::facts(&stored.markdown, &cur.markdown, &cur.changes);
-    }
-
-    let keep = !content_changed && !cur.rebaselined;
-    let snapshot = Snapshot {
-        meta: if keep {
-            // Unchanged content keeps its validators and size, so nothing is rewritten.
-            let mut m = meta(
-                stored.meta.changed_at,
-                &Validators {
-                    etag: stored.meta.etag.clone(),
-                    last_modified: stored.meta.last_modified.clone(),
-                },
-                stored.meta.text_chars,
-                // A page that a bot wall lets through one run and not the next is still
-                // the same content: how it was read is noted when the content changes.
-                stored.meta.read,
-            );
-            if cur.moved_from.is_none() {
-                m.final_url = stored.meta.final_url.clone();
-            }
-            m
+        if snapshot == *stored && !(cur.rebaselined && cur.raw.is_some()) {
+            return None;
+        }
+        let raw = if content_changed || cur.rebaselined {
+            cur.raw.clone()
         } else {
-            meta(
-                if content_changed {
-                    now
-                } else {
-                    stored.meta.changed_at
-                },
-                &cur.validators,
-                text_chars,
-                cur.read,
-            )
-        },
-        markdown: cur.markdown.clone(),
-    };
-    if snapshot == *stored && !(cur.rebaselined && cur.raw.is_some()) {
-        return (report, None);
+            None
+        };
+        Some(Pending { snapshot, raw })
     }
-    let raw = if content_changed || cur.rebaselined {
-        cur.raw.clone()
-    } else {
-        None
-    };
-    (report, Some(Pending { snapshot, raw }))
 }

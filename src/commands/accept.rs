@@ -4,8 +4,10 @@
 use jiff::Timestamp;
 
 use super::{print_failed, ExitCode, Printer, Runner};
+use crate::alert::TargetState;
 use crate::error::{Error, TargetError};
-use crate::observe::{assess, Mode};
+use crate::observe::Mode;
+use crate::outcome::{self, Input};
 use crate::report::{Format, Status, Stream};
 
 pub(super) async fn run(runner: Runner, ids: &[String], out: &Printer) -> Result<ExitCode, Error> {
@@ -34,9 +36,18 @@ pub(super) async fn run(runner: Runner, ids: &[String], out: &Printer) -> Result
                 .observe(obs.target, &runner.store, fresh)
                 .await;
         }
-        let (report, pending) = assess(&obs, now);
+        // The findings state stays as it is: accept remembers nothing new.
+        let outcome = outcome::decide(Input {
+            obs: &obs,
+            before: &TargetState::default(),
+            findings: None,
+            mode: outcome::Mode::Accept,
+            now,
+            site_url: None,
+        });
+        let report = outcome.report;
         failed |= report.status == Status::Failed;
-        if let Some(p) = pending {
+        if let Some(p) = outcome.store {
             runner.store.save(&p.snapshot, p.raw.as_ref())?;
         }
         out.print(&stream.target(&report)).map_err(print_failed)?;

@@ -1,39 +1,28 @@
 //! `check`: the run as a sequence of per-target transactions. For each target, in order:
-//! observe (fetch, extract, compare, confirm) and inspect → decide what to announce →
-//! stage its snapshot and alert state (written and synced, not yet in place) → deliver (Slack
-//! answered 2xx, or the target's report is printed and flushed) → commit (renames only). A
-//! change is never stored before it is delivered, so a run killed at any moment loses no alert
-//! and repeats at most the ones in flight; and since the commit needs no disk space, a full
-//! disk stops an alert before it goes out, never after.
+//! observe (fetch, extract, compare, confirm) and inspect → decide ([`crate::outcome::decide`]:
+//! what to announce, store and remember) → stage its snapshot and alert state (written and
+//! synced, not yet in place) → deliver (Slack answered 2xx, or the target's report is printed
+//! and flushed) → commit (renames only). A change is never stored before it is delivered, so a
+//! run killed at any moment loses no alert and repeats at most the ones in flight; and since the
+//! commit needs no disk space, a full disk stops an alert before it goes out, never after.
 
 use std::collections::HashSet;
+use std::sync::OnceLock;
 
 use futures::StreamExt;
 use jiff::Timestamp;
 
 use super::{ExitCode, Printer, Runner};
-use crate::alert::{self, Content, Seen, TargetState, Unconfirmed, Verdict};
-use crate::error::{Error, StoreError, TargetError};
+use crate::alert::{self, TargetState, ThreadProgress};
+use crate::error::{Error, StoreError};
+use crate::facts::Citations;
 use crate::inspect::Finding;
 use crate::notify::{Notifier, RunContext};
-use crate::observe::{assess, Mode, Pending};
+use crate::observe::{Mode, Observation, Pending};
+use crate::outcome::{self, Input, Outcome};
 use crate::progress::Progress;
-use crate::report::{Format, Status, Stream, TargetReport};
-use crate::snapshot::{content_hash, LegacyState, Staged, Store};
-
-/// A stored snapshot's content hash and when it last changed.
-type Stored = (String, Timestamp);
-
-/// One target observed, compared and inspected: what it has to say and what to store.
-struct Done {
-    report: TargetReport,
-    pending: Option<Pending>,
-    findings: Option<Vec<Finding>>,
-    /// The content as the alert state sees it (hash now, hash and date stored).
-    content: Option<(String, Option<Stored>)>,
-    /// A change seen while the confirming fetch failed, to remember.
-    unconfirmed: Option<Unconfirmed>,
-}
+use crate::report::{Format, Status, Stream};
+use crate::snapshot::{LegacyState, LoadedState, Staged, Store};
 
 pub(super) async fn run(
     runner: Runner,
@@ -53,13 +42,20 @@ pub(super) async fn run(
     };
     let legacy = prepare_state(&runner, &targets, dry_run, ctx.time)?;
     let watched = runner.watched_urls();
-    let payloads_only = dry_run && notifier.is_remote();
-
-    let mut stream = Stream::new(format, true, "check", dry_run, ctx.time);
-    let mut out = Stdout::new(out);
-    if !payloads_only {
+    let mut run = Transactions {
+        runner: &runner,
+        notifier: &notifier,
+        ctx: &ctx,
+        dry_run,
+        payloads_only: dry_run && notifier.is_remote(),
+        stream: Stream::new(format, true, "check", dry_run, ctx.time),
+        out: Stdout::new(out),
+        citations: OnceLock::new(),
+        books: Books::default(),
+    };
+    if !run.payloads_only {
         // A failure here is told below, target by target.
-        let _ = out.put(&stream.begin());
+        let _ = run.out.put(&run.stream.begin());
     }
     // Targets are observed concurrently, at most so many at once, and handled in order: each
     // holds its page only until its transaction ends, so memory stays bounded by the targets
@@ -69,91 +65,102 @@ pub(super) async fn run(
     // while its confirming fetch failed.
     let progress = Progress::start(targets.len());
     let (runner_ref, watched_ref, legacy_ref) = (&runner, &watched, legacy.as_ref());
-    let mut done = futures::stream::iter(targets)
+    let mut observed = futures::stream::iter(targets)
         .map(|t| {
             let flight = progress.begin(&t.name);
             async move {
                 let loaded = runner_ref.store.load_state(&t.id, legacy_ref, ctx.time);
-                let earlier = loaded.state.unconfirmed.as_ref();
-                let d = observe(runner_ref, t, watched_ref, ctx.time, earlier).await;
+                let mode = Mode {
+                    confirm: true,
+                    ..Mode::default()
+                };
+                let obs = runner_ref
+                    .observer
+                    .observe_after(
+                        t,
+                        &runner_ref.store,
+                        mode,
+                        loaded.state.unconfirmed.as_ref(),
+                    )
+                    .await;
+                let findings = runner_ref.inspect(&obs, watched_ref).await;
                 drop(flight);
-                (d, loaded)
+                (obs, findings, loaded)
             }
         })
         .buffered(runner.config.http.max_concurrency);
+    while let Some((obs, findings, loaded)) = observed.next().await {
+        run.target(&obs, findings.as_deref(), &loaded).await;
+    }
+    progress.finish();
+    run.finish()
+}
 
-    let (mut any_failed, mut any_undelivered) = (false, false);
-    let mut store_broken: Option<StoreError> = None;
-    let mut stage_failed = false;
-    let mut previews = 0;
-    let citations = std::sync::OnceLock::new();
-    while let Some((
-        Done {
-            mut report,
-            mut pending,
-            findings,
-            content,
-            unconfirmed,
-        },
-        loaded,
-    )) = done.next().await
-    {
-        let id = report.id.clone();
+/// What the run has come to so far, for its exit code.
+#[derive(Debug, Default)]
+struct Books {
+    /// A target could not be fetched.
+    failed: bool,
+    /// An alert was not delivered.
+    undelivered: bool,
+    /// Storing failed after a delivery: no further alert goes out in this run.
+    store_broken: Option<StoreError>,
+    /// What a target had to store could not be staged.
+    stage_failed: bool,
+    /// Targets whose messages a dry run showed.
+    previews: usize,
+}
+
+/// The run's per-target transactions and what they share.
+struct Transactions<'a> {
+    runner: &'a Runner,
+    notifier: &'a Notifier,
+    ctx: &'a RunContext,
+    dry_run: bool,
+    /// A dry run with Slack configured: stdout holds the payloads, not the report.
+    payloads_only: bool,
+    stream: Stream,
+    out: Stdout<'a>,
+    citations: OnceLock<Citations>,
+    books: Books,
+}
+
+impl Transactions<'_> {
+    /// One target's transaction: decide → stage → deliver → commit.
+    async fn target(
+        &mut self,
+        obs: &Observation,
+        findings: Option<&[Finding]>,
+        loaded: &LoadedState,
+    ) {
+        let id = obs.target.id.clone();
         if let Some(problem) = &loaded.problem {
             eprintln!(
                 "policy-watch: {id}: the alert state in {} is not used and starts empty: {problem}\n  findings already reported for {id} may be reported again",
-                runner.store.state_path(&id).display()
+                self.runner.store.state_path(&id).display()
             );
         }
         let before = &loaded.state;
-        let seen = match (&content, report.status) {
-            (None, _) if report.damaged => Seen::Damaged,
-            (None, _) => Seen::Failed,
-            (Some((hash, stored)), status) => Seen::Fetched {
-                content: match stored {
-                    None => Content::First { hash },
-                    Some(_) if report.rebaselined && report.changes.is_empty() => {
-                        Content::Rebaselined { hash }
-                    }
-                    Some((was, since)) if status == Status::Changed && hash != was => {
-                        Content::Changed {
-                            hash,
-                            was,
-                            since: *since,
-                        }
-                    }
-                    Some(_) => Content::Same,
-                },
-                findings: findings.as_deref(),
-            },
-        };
-        let (said, mut after) = alert::advance(before, seen, ctx.time);
-        if unconfirmed.is_some() {
-            after.unconfirmed = unconfirmed;
-        }
-        any_failed |= report.status == Status::Failed;
-        apply(&mut report, &said);
-        if let Some(site) = &runner.config.site_url {
-            // The site shows a version under its content hash, so the page of a change is
-            // known before the commit that records it.
-            report.page_url = Some(match (&content, report.status) {
-                (Some((hash, _)), Status::Changed | Status::Watching) => {
-                    crate::site::change_page(site, &id, hash)
-                }
-                _ => crate::site::target_page(site, &id),
-            });
-        }
-        runner.cite(&citations, &mut report);
-        if let Verdict::Flip(_) = said.content {
-            // A remembered variant again: nothing to say, nothing to store.
-            pending = None;
-        }
+        let Outcome {
+            mut report,
+            store,
+            after,
+        } = outcome::decide(Input {
+            obs,
+            before,
+            findings,
+            mode: outcome::Mode::Check,
+            now: self.ctx.time,
+            site_url: self.runner.config.site_url.as_ref(),
+        });
+        self.runner.cite(&self.citations, &mut report);
+        self.books.failed |= report.status == Status::Failed;
 
         // Stage what the delivery commits, before delivering: a full disk fails here.
         let mut staged: Option<Staged> = None;
-        if !dry_run && store_broken.is_none() {
+        if !self.dry_run && self.books.store_broken.is_none() {
             let state = (!loaded.holds(&after)).then(|| after.clone());
-            match stage(&runner.store, &id, pending.take(), state).await {
+            match stage(&self.runner.store, &id, store, state).await {
                 Ok(s) => staged = Some(s),
                 Err(e) => {
                     eprintln!(
@@ -162,57 +169,21 @@ pub(super) async fn run(
                     report.delivery_error = Some(format!(
                         "not sent: what it has to store could not be written to the snapshot folder ({e})"
                     ));
-                    stage_failed = true;
+                    self.books.stage_failed = true;
                 }
             }
         }
 
         // Deliver.
-        let mut delivered = true;
-        let mut progress = None;
-        if report.is_news() {
-            if report.delivery_error.is_some() {
-                delivered = false;
-            } else if let Some(e) = &store_broken {
-                report.delivery_error = Some(format!(
-                    "not sent: the snapshot folder could not be written earlier in this run ({e})"
-                ));
-                delivered = false;
-            } else if dry_run {
-                if let Some(p) = notifier.preview(&report, &ctx) {
-                    let _ = out.put(&p);
-                    previews += 1;
-                }
-            } else if let Err(e) = notifier
-                .deliver(&report, &ctx, before.thread.as_ref())
-                .await
-            {
-                tracing::warn!(target = %id, error = %e.error, "notification not delivered");
-                report.delivery_error = Some(e.error.to_string());
-                progress = e.progress;
-                delivered = false;
-            }
-        }
-        if !payloads_only {
-            // Where the printed report is the alert, it is out once written and flushed; a
-            // closed pipe or a full disk is no delivery.
-            if let Err(why) = out.put(&stream.target(&report)) {
-                if delivered && report.is_news() && notifier.prints(&id) {
-                    eprintln!(
-                        "policy-watch: {id}: the alert was not delivered: stdout cannot be written ({why}); the next run shows it again"
-                    );
-                    delivered = false;
-                }
-            }
-        }
-        any_undelivered |= !delivered && report.is_news();
+        let (delivered, progress) = self.deliver(&mut report, before.thread.as_ref()).await;
+        self.books.undelivered |= !delivered && report.is_news();
 
         // Commit what was staged, or — undelivered — only what the alert state must keep.
         let Some(staged) = staged else {
-            continue;
+            return;
         };
         let stored = if delivered {
-            commit(&runner.store, staged).await
+            commit(&self.runner.store, staged).await
         } else {
             drop(staged);
             let mut kept: TargetState = alert::undelivered(before, &after);
@@ -220,7 +191,7 @@ pub(super) async fn run(
             if loaded.holds(&kept) {
                 Ok(())
             } else {
-                runner.store.save_state(&id, &kept)
+                self.runner.store.save_state(&id, &kept)
             }
         };
         if let Err(e) = stored {
@@ -228,27 +199,78 @@ pub(super) async fn run(
             eprintln!(
                 "policy-watch: could not store what was announced for {id}: {e}\n  the next run announces it again; no further alerts are sent in this run"
             );
-            store_broken = Some(e);
+            self.books.store_broken = Some(e);
         }
     }
-    progress.finish();
-    if payloads_only {
-        // stdout holds one JSON object a line (or nothing): the words go to stderr.
-        if previews == 0 {
-            eprintln!("policy-watch: dry run: nothing would be posted, and nothing was written");
+
+    /// Delivers the report's news and prints the report: whether the news is out, and the
+    /// progress of a Slack thread that is only partly out.
+    async fn deliver(
+        &mut self,
+        report: &mut crate::report::TargetReport,
+        resume: Option<&ThreadProgress>,
+    ) -> (bool, Option<ThreadProgress>) {
+        let mut delivered = true;
+        let mut progress = None;
+        if report.is_news() {
+            if report.delivery_error.is_some() {
+                delivered = false;
+            } else if let Some(e) = &self.books.store_broken {
+                report.delivery_error = Some(format!(
+                    "not sent: the snapshot folder could not be written earlier in this run ({e})"
+                ));
+                delivered = false;
+            } else if self.dry_run {
+                if let Some(p) = self.notifier.preview(report, self.ctx) {
+                    let _ = self.out.put(&p);
+                    self.books.previews += 1;
+                }
+            } else if let Err(e) = self.notifier.deliver(report, self.ctx, resume).await {
+                tracing::warn!(target = %report.id, error = %e.error, "notification not delivered");
+                report.delivery_error = Some(e.error.to_string());
+                progress = e.progress;
+                delivered = false;
+            }
+        }
+        if !self.payloads_only {
+            // Where the printed report is the alert, it is out once written and flushed; a
+            // closed pipe or a full disk is no delivery.
+            if let Err(why) = self.out.put(&self.stream.target(report)) {
+                if delivered && report.is_news() && self.notifier.prints(&report.id) {
+                    eprintln!(
+                        "policy-watch: {}: the alert was not delivered: stdout cannot be written ({why}); the next run shows it again",
+                        report.id
+                    );
+                    delivered = false;
+                }
+            }
+        }
+        (delivered, progress)
+    }
+
+    /// The run's last words, and its exit code.
+    fn finish(mut self) -> Result<ExitCode, Error> {
+        let books = &self.books;
+        if self.payloads_only {
+            // stdout holds one JSON object a line (or nothing): the words go to stderr.
+            if books.previews == 0 {
+                eprintln!(
+                    "policy-watch: dry run: nothing would be posted, and nothing was written"
+                );
+            } else {
+                eprintln!(
+                    "policy-watch: dry run: the messages for {} are shown above; none was posted, and nothing was written",
+                    crate::report::plural(books.previews, "target", "targets"),
+                );
+            }
         } else {
-            eprintln!(
-                "policy-watch: dry run: the messages for {} are shown above; none was posted, and nothing was written",
-                crate::report::plural(previews, "target", "targets"),
-            );
+            let _ = self.out.put(&self.stream.end());
         }
-    } else {
-        let _ = out.put(&stream.end());
+        Ok(ExitCode::worst(
+            books.store_broken.is_some() || books.stage_failed,
+            books.failed || books.undelivered || self.out.failed.is_some(),
+        ))
     }
-    Ok(ExitCode::worst(
-        store_broken.is_some() || stage_failed,
-        any_failed || any_undelivered || out.failed.is_some(),
-    ))
 }
 
 /// Stdout for `check`: once a write failed, nothing more is written (a JSON document would
@@ -279,69 +301,6 @@ impl<'a> Stdout<'a> {
             self.failed = Some(why.clone());
             why
         })
-    }
-}
-
-/// Observes, assesses and inspects one target; its page is dropped once compared.
-async fn observe(
-    runner: &Runner,
-    target: crate::config::Target,
-    watched: &crate::inspect::Watched,
-    now: Timestamp,
-    earlier: Option<&Unconfirmed>,
-) -> Done {
-    let mode = Mode {
-        confirm: true,
-        ..Mode::default()
-    };
-    let obs = runner
-        .observer
-        .observe_after(target, &runner.store, mode, earlier)
-        .await;
-    let unconfirmed = match &obs.result {
-        Err(TargetError::Unconfirmed { seen, .. }) => Some(seen.clone()),
-        _ => None,
-    };
-    let findings = runner.inspect(&obs, watched).await;
-    let (report, pending) = assess(&obs, now);
-    let content = obs.result.as_ref().ok().map(|cur| {
-        (
-            content_hash(&cur.markdown),
-            obs.stored
-                .as_ref()
-                .map(|s| (s.meta.content_hash.clone(), s.meta.changed_at)),
-        )
-    });
-    Done {
-        report,
-        pending,
-        findings,
-        content,
-        unconfirmed,
-    }
-}
-
-/// What the alert state decided, written into the target's report.
-fn apply(report: &mut TargetReport, said: &alert::Announcements) {
-    if report.status == Status::Failed {
-        report.consecutive_failures = said.consecutive_failures;
-        report.unreachable_alert = said.unreachable;
-    }
-    report.back = said.back;
-    report.new_findings = said.opened.clone();
-    report.resolved_findings = said.resolved.clone();
-    report.open_findings = said.open.clone();
-    match said.content {
-        Verdict::BackTo(at) => report.back_to = Some(at),
-        Verdict::Flip(at) => {
-            report.status = Status::Unchanged;
-            report.changes.clear();
-            report.links.clear();
-            report.facts.clear();
-            report.moved_from = None;
-            report.alternate = Some(at);
-        }
-        Verdict::Quiet | Verdict::Announce => {}
     }
 }
 

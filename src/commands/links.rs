@@ -4,9 +4,11 @@
 use jiff::Timestamp;
 
 use super::{print_failed, ExitCode, Printer, Runner};
+use crate::alert::TargetState;
 use crate::error::Error;
 use crate::observe::Mode;
-use crate::report::{Format, Status, Stream, TargetReport};
+use crate::outcome::{self, Input};
+use crate::report::{Format, Status, Stream};
 
 pub(super) async fn run(
     runner: Runner,
@@ -36,20 +38,16 @@ pub(super) async fn run(
     out.print(&stream.begin()).map_err(print_failed)?;
     let (mut failed, mut problems) = (false, false);
     for (obs, found) in observations {
-        let t = &obs.target;
-        let mut report = TargetReport::new(&t.id, &t.name, t.url.as_str(), Status::Checked);
-        match &obs.result {
-            Err(e) => {
-                failed = true;
-                report.status = Status::Failed;
-                report.error = Some(e.to_string());
-            }
-            Ok(cur) => {
-                report.final_url = Some(cur.final_url.to_string());
-                report.blocks = crate::diff::blocks(&cur.markdown).len();
-            }
-        }
-        report.open_findings = found.unwrap_or_default();
+        let report = outcome::decide(Input {
+            obs: &obs,
+            before: &TargetState::default(),
+            findings: found.as_deref(),
+            mode: outcome::Mode::Links,
+            now,
+            site_url: None,
+        })
+        .report;
+        failed |= report.status == Status::Failed;
         problems |= report.open_findings.iter().any(|f| f.kind.is_problem());
         out.print(&stream.target(&report)).map_err(print_failed)?;
     }

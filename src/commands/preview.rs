@@ -5,10 +5,12 @@
 use serde::Serialize;
 
 use super::{print_failed, ExitCode, Printer, Runner};
+use crate::alert::TargetState;
 use crate::document::ReadBy;
 use crate::error::Error;
 use crate::inspect::Finding;
 use crate::observe::Mode;
+use crate::outcome::{self, Input};
 use crate::report::{escape_markdown, plural, Format};
 
 /// What `preview` shows (its JSON form).
@@ -58,15 +60,28 @@ pub(super) async fn run(
             return Ok(ExitCode::Trouble);
         }
     };
+    // Exactly what `decide` would have stored for a first sight.
+    let decided = outcome::decide(Input {
+        obs: &obs,
+        before: &TargetState::default(),
+        findings: Some(&findings),
+        mode: outcome::Mode::Preview,
+        now: jiff::Timestamp::now(),
+        site_url: None,
+    });
+    let markdown = decided
+        .store
+        .as_ref()
+        .map_or(cur.markdown.as_str(), |p| p.snapshot.markdown.as_str());
     let p = Preview {
         id: &obs.target.id,
         url: obs.target.url.as_str(),
         final_url: cur.final_url.to_string(),
         read: cur.read,
         root: &cur.extracted.root,
-        blocks: crate::diff::blocks(&cur.markdown).len(),
+        blocks: decided.report.blocks,
         text_chars: cur.extracted.text_len(),
-        markdown: &cur.markdown,
+        markdown,
         findings: &findings,
     };
     let text = match format {

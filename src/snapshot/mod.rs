@@ -27,7 +27,7 @@ use files::{open_lock, read_own, replace, sync_dir, write_temp, OpenError};
 use journal::{Journal, JOURNAL};
 
 pub use files::printable;
-pub use state::{LegacyState, LEGACY_STATE};
+pub use state::{LegacyState, LoadedState, LEGACY_STATE};
 
 /// The store's private folder inside the snapshot folder.
 const WORK_DIR: &str = ".policy-watch";
