@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 use futures::StreamExt;
 use jiff::Timestamp;
 
-use super::{ExitCode, Printer, Runner};
+use super::{on_store, ExitCode, Printer, Runner};
 use crate::alert::{self, TargetState, ThreadProgress};
 use crate::error::{Error, StoreError};
 use crate::facts::Citations;
@@ -360,29 +360,16 @@ async fn stage(
     pending: Option<Pending>,
     state: Option<TargetState>,
 ) -> Result<Staged, StoreError> {
-    let (store, id) = (store.clone(), id.to_string());
-    let dir = store.dir().to_path_buf();
-    tokio::task::spawn_blocking(move || {
+    let id = id.to_string();
+    on_store(store, move |store| {
         let snapshot = pending.as_ref().map(|p| (&p.snapshot, p.raw.as_ref()));
         store.stage(&id, snapshot, state.as_ref())
     })
     .await
-    .map_err(|e| crashed(dir, e))?
 }
 
 /// Commits what was staged, on the blocking pool (renames, and syncs of the folders).
 async fn commit(store: &Store, staged: Staged) -> Result<(), StoreError> {
-    let store = store.clone();
-    let dir = store.dir().to_path_buf();
-    tokio::task::spawn_blocking(move || store.commit(staged))
-        .await
-        .map_err(|e| crashed(dir, e))??;
+    on_store(store, move |store| store.commit(staged)).await?;
     Ok(())
-}
-
-fn crashed(dir: std::path::PathBuf, e: tokio::task::JoinError) -> StoreError {
-    StoreError::Write {
-        path: dir,
-        error: std::io::Error::other(format!("storing crashed: {e}")),
-    }
 }

@@ -1,6 +1,7 @@
 //! `links`: only the link and empty-link checks; every finding open now is listed.
 //! Exit 0: no open broken or empty-link finding, 1: some, 2: trouble.
 
+use futures::StreamExt;
 use jiff::Timestamp;
 
 use super::{print_failed, ExitCode, Printer, Runner};
@@ -25,19 +26,21 @@ pub(super) async fn run(
         fresh: true,
         ..Mode::default()
     };
-    let progress = crate::progress::Progress::start(targets.len());
-    let observations = futures::future::join_all(targets.into_iter().map(|t| async {
-        let _flight = progress.begin(&t.name);
-        let obs = runner.observer.observe(t, &runner.store, mode).await;
-        let found = runner.inspect(&obs, &watched).await;
-        (obs, found)
-    }))
-    .await;
-    progress.finish();
     let mut stream = Stream::new(format, true, "links", false, now);
     out.print(&stream.begin()).map_err(print_failed)?;
+    // At most `http.max_concurrency` targets in flight, handled in order: memory stays bounded
+    // by the targets in flight, as in `check`.
+    let progress = crate::progress::Progress::start(targets.len());
+    let mut observations = futures::stream::iter(targets)
+        .map(|t| async {
+            let _flight = progress.begin(&t.name);
+            let obs = runner.observer.observe(t, &runner.store, mode).await;
+            let found = runner.inspect(&obs, &watched).await;
+            (obs, found)
+        })
+        .buffered(runner.config.http.max_concurrency);
     let (mut failed, mut problems) = (false, false);
-    for (obs, found) in observations {
+    while let Some((obs, found)) = observations.next().await {
         let report = outcome::decide(Input {
             obs: &obs,
             before: &TargetState::default(),
@@ -51,6 +54,8 @@ pub(super) async fn run(
         problems |= report.open_findings.iter().any(|f| f.kind.is_problem());
         out.print(&stream.target(&report)).map_err(print_failed)?;
     }
+    drop(observations);
+    progress.finish();
     out.print(&stream.end()).map_err(print_failed)?;
     Ok(ExitCode::worst(failed, problems))
 }

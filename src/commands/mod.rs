@@ -18,7 +18,7 @@ use std::time::Duration;
 use url::Url;
 
 use crate::config::{Config, Target};
-use crate::error::Error;
+use crate::error::{Error, StoreError};
 use crate::facts::Citations;
 use crate::inspect::{self, Finding, LinkChecker, Watched};
 use crate::observe::{Observation, Observer};
@@ -264,6 +264,24 @@ impl Printer {
         // The status line on the terminal steps aside while the report is written.
         crate::progress::around(|| sink.write_all(text.as_bytes()).and_then(|()| sink.flush()))
     }
+}
+
+/// Runs a write of the store on the blocking pool, so that its file system calls and syncs never
+/// hold an async thread.
+async fn on_store<T: Send + 'static>(
+    store: &Store,
+    job: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, StoreError> {
+    let store = store.clone();
+    let dir = store.dir().to_path_buf();
+    tokio::task::spawn_blocking(move || job(&store))
+        .await
+        .unwrap_or_else(|e| {
+            Err(StoreError::Write {
+                path: dir,
+                error: std::io::Error::other(format!("storing crashed: {e}")),
+            })
+        })
 }
 
 /// An error of printing a command's own output (not an alert): the command cannot go on.

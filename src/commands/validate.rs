@@ -6,8 +6,12 @@
 use std::fmt::Write;
 use std::time::Duration;
 
+use futures::StreamExt;
+use url::Url;
+
 use super::{print_failed, ExitCode, Printer, Runner};
 use crate::config::Target;
+use crate::document::ReadBy;
 use crate::error::{Error, TargetError};
 use crate::inspect::Finding;
 use crate::observe::{Current, Mode};
@@ -28,21 +32,27 @@ pub(super) async fn run(
         fresh: true,
         ..Mode::default()
     };
-    let observe_all = || async {
-        futures::future::join_all(
-            targets
-                .iter()
-                .cloned()
-                .map(|t| runner.observer.observe(t, &runner.store, mode)),
-        )
-        .await
-    };
     let watched = runner.watched_urls();
-    let first = observe_all().await;
-    // The links of the first fetch are checked while the interval runs.
-    let inspect_first = async {
-        futures::future::join_all(first.iter().map(|obs| runner.inspect(obs, &watched))).await
-    };
+    let limit = runner.config.http.max_concurrency;
+    // First fetch of every target, at most `http.max_concurrency` in flight; each keeps only
+    // what the verdict needs (its Markdown, not its page), the time it was read and its
+    // findings.
+    let first: Vec<(Target, Result<First, TargetError>)> = futures::stream::iter(targets)
+        .map(|t| async {
+            let obs = runner.observer.observe(t, &runner.store, mode).await;
+            // The interval runs while the links are checked.
+            let at = tokio::time::Instant::now();
+            let found = runner.inspect(&obs, &watched).await.unwrap_or_default();
+            let seen = obs.result.map(|cur| First {
+                seen: Seen::from(cur),
+                findings: found,
+                at,
+            });
+            (obs.target, seen)
+        })
+        .buffered(limit)
+        .collect()
+        .await;
     // A sign of life on stderr: the interval is a pause, not a hang.
     if !interval.is_zero() {
         eprintln!(
@@ -50,44 +60,86 @@ pub(super) async fn run(
             interval.as_secs_f64()
         );
     }
-    let (findings, ()) = tokio::join!(inspect_first, tokio::time::sleep(interval));
-    let second = observe_all().await;
-
+    // The second fetch of each target, `interval` after its first, bounded the same way and
+    // told in config order as it comes.
+    let runner = &runner;
+    let mut verdicts = futures::stream::iter(first)
+        .map(|(target, first)| async move {
+            let both = match first {
+                Ok(a) => {
+                    tokio::time::sleep_until(a.at + interval).await;
+                    let obs = runner
+                        .observer
+                        .observe(target.clone(), &runner.store, mode)
+                        .await;
+                    obs.result.map(|b| (a, Seen::from(b)))
+                }
+                Err(e) => Err(e),
+            };
+            verdict(&target, both)
+        })
+        .buffered(limit);
     let (mut trouble, mut problem) = (false, false);
-    for ((a, b), found) in first.iter().zip(&second).zip(findings) {
-        let mut text = format!("{} ({}) — ", a.target.name, a.target.id);
-        match (&a.result, &b.result) {
-            (Ok(a_cur), Ok(b_cur)) => {
-                let found = found.unwrap_or_default();
-                let problems = judge(&a.target, a_cur, b_cur, &found, &mut text);
-                problem |= problems;
-            }
-            (Err(e), _) | (_, Err(e)) => {
-                let fetch = matches!(e, TargetError::Fetch(_));
-                trouble |= fetch;
-                problem |= !fetch;
-                let _ = writeln!(
-                    text,
-                    "{}\n  {e}",
-                    if fetch { "cannot fetch" } else { "problem" }
-                );
-            }
-        }
+    while let Some((text, fetch_failed, problems)) = verdicts.next().await {
+        trouble |= fetch_failed;
+        problem |= problems;
         out.print(&text).map_err(print_failed)?;
     }
     Ok(ExitCode::worst(trouble, problem))
 }
 
+/// What the verdict needs of one fetch.
+struct Seen {
+    markdown: String,
+    root: String,
+    chars: usize,
+    read: ReadBy,
+    final_url: Url,
+}
+
+impl From<Current> for Seen {
+    fn from(cur: Current) -> Self {
+        Seen {
+            chars: cur.extracted.text_len(),
+            root: cur.extracted.root,
+            markdown: cur.markdown,
+            read: cur.read,
+            final_url: cur.final_url,
+        }
+    }
+}
+
+/// The first fetch of a target, its findings and when it was read.
+struct First {
+    seen: Seen,
+    findings: Vec<Finding>,
+    at: tokio::time::Instant,
+}
+
+/// One target's text, whether a fetch failed, and whether a problem was found.
+fn verdict(target: &Target, both: Result<(First, Seen), TargetError>) -> (String, bool, bool) {
+    let mut text = format!("{} ({}) — ", target.name, target.id);
+    match both {
+        Ok((a, b)) => {
+            let problems = judge(target, &a.seen, &b, &a.findings, &mut text);
+            (text, false, problems)
+        }
+        Err(e) => {
+            let fetch = matches!(e, TargetError::Fetch(_));
+            let _ = writeln!(
+                text,
+                "{}\n  {e}",
+                if fetch { "cannot fetch" } else { "problem" }
+            );
+            (text, fetch, !fetch)
+        }
+    }
+}
+
 /// Writes the verdict on one target's two fetches and the first fetch's findings; whether a
 /// problem was found. Broken and empty links are problems: the page is not sound while a
 /// reader meets them.
-fn judge(
-    target: &Target,
-    a: &Current,
-    b: &Current,
-    findings: &[Finding],
-    text: &mut String,
-) -> bool {
+fn judge(target: &Target, a: &Seen, b: &Seen, findings: &[Finding], text: &mut String) -> bool {
     let mut problems = Vec::new();
     let link_problems: Vec<&Finding> = findings.iter().filter(|f| f.kind.is_problem()).collect();
     if !link_problems.is_empty() {
@@ -105,8 +157,8 @@ fn judge(
                 .collect::<String>()
         ));
     }
-    let chars = a.extracted.text_len();
-    let fallback = target.rules.select_is_default() && a.extracted.root == "body";
+    let chars = a.chars;
+    let fallback = target.rules.select_is_default() && a.root == "body";
     if chars < FEW_CHARS {
         problems.push(format!(
             "the content root holds only {}: check `select`",
@@ -148,7 +200,7 @@ fn judge(
     let _ = writeln!(
         text,
         "  selector `{}` matched: {}, {} of text",
-        a.extracted.root,
+        a.root,
         plural(crate::diff::blocks(&a.markdown).len(), "block", "blocks"),
         plural(chars, "character", "characters")
     );
