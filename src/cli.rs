@@ -7,6 +7,7 @@ use std::time::Duration;
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
 use policy_watch::report::Format;
+use policy_watch::shard::Shard;
 use policy_watch::{Command as Run, Invocation};
 
 /// Watches privacy policies: fetches each page, compares it with its stored snapshot, flags
@@ -64,6 +65,10 @@ pub enum Command {
         /// Only this target (repeatable; the same as naming it).
         #[arg(long = "target", value_name = "ID")]
         targets: Vec<String>,
+        /// Only the targets of shard I of N (1 ≤ I ≤ N), picked by a stable hash of each id:
+        /// N runs with 1/N … N/N check every target once and write disjoint files.
+        #[arg(long, value_name = "I/N")]
+        shard: Option<Shard>,
         /// Do all the work but post nothing and write nothing; print what would be posted.
         #[arg(long)]
         dry_run: bool,
@@ -187,12 +192,14 @@ impl Cli {
             Command::Check {
                 mut ids,
                 targets,
+                shard,
                 dry_run,
                 format,
             } => {
                 ids.extend(targets);
                 Run::Check {
                     ids,
+                    shard,
                     dry_run,
                     format: format.into(),
                 }

@@ -308,6 +308,8 @@ pub enum Error {
     Notify(#[from] NotifyError),
     #[error(transparent)]
     Site(#[from] SiteError),
+    #[error(transparent)]
+    Shard(#[from] crate::shard::ShardError),
     #[error("internal error: {0}")]
     Internal(String),
     #[error("cannot set up the HTTP client: {0}")]

@@ -26,6 +26,7 @@ pub mod progress;
 pub(crate) mod read;
 pub mod report;
 pub(crate) mod retry;
+pub mod shard;
 pub mod site;
 pub(crate) mod snapshot;
 

@@ -9,6 +9,7 @@
 #   NS="300 3000 10000" scripts/bench/runs.sh   # 10,000 too (about 1 GB of pages served, lazily)
 #   PW_BEFORE=/tmp/pw-old scripts/bench/runs.sh # an earlier release as well, in the same run
 #   SHARDS=2 scripts/bench/runs.sh              # also `check --shard I/2`, both shards at once
+#   SHARDS=2 URLWATCH=0 NS=3000 scripts/bench/runs.sh   # what 2 shards save on one machine
 #
 # Environment (defaults in brackets):
 #   NS="300 3000"   target counts         REPEAT=1   repetitions (medians are quoted)
@@ -140,23 +141,34 @@ measure() {
   python3 "$here/summarize.py" record "$work/results.tsv" "$label" "$rc" "$work/$label.time" "$(stats)"
 }
 
-# measure_shards LABEL DIR BIN N: N shard processes of one check at once; wall is the slowest,
-# CPU the sum, memory the sum of the peaks.
+# measure_shards LABEL DIR BIN N: N shard processes of one check at once, each in its own copy
+# of DIR (as N runners each have their own checkout: one snapshot folder takes one run at a
+# time); wall is the slowest, CPU the sum, memory the sum of the peaks. Then, untimed, what the
+# workflow's commit-shards job and the next checkout do: every shard's files into every copy.
 measure_shards() {
   local label="$1" dir="$2" bin="$3" n="$4" i
   stats >/dev/null
   local pids=()
   for i in $(seq 1 "$n"); do
-    (cd "$dir" && env -u SLACK_WEBHOOK_URL -u SLACK_BOT_TOKEN -u SLACK_CHANNEL NO_COLOR=1 \
+    mkdir -p "$dir/s$i"
+    cp "$dir/policy-watch.toml" "$dir/s$i/"
+    (cd "$dir/s$i" && env -u SLACK_WEBHOOK_URL -u SLACK_BOT_TOKEN -u SLACK_CHANNEL NO_COLOR=1 \
       "$TIME" -v -o "$work/$label.s$i.time" timeout "$RUN_TIMEOUT" "$bin" \
-      --config "$dir/policy-watch.toml" check --shard "$i/$n" \
+      --config "$dir/s$i/policy-watch.toml" check --shard "$i/$n" \
       >"$work/$label.s$i.out" 2>"$work/$label.s$i.err") &
     pids+=($!)
   done
-  local rc=0 start end
+  local rc=0
   for p in "${pids[@]}"; do wait "$p" || rc=$?; done
   python3 "$here/summarize.py" record-shards "$work/results.tsv" "$label" "$rc" "$(stats)" \
     "$work/$label".s*.time
+  mkdir -p "$dir/merged"
+  for i in $(seq 1 "$n"); do
+    find "$dir/s$i/snapshots" -maxdepth 1 -type f -exec cp -p {} "$dir/merged/" +
+  done
+  for i in $(seq 1 "$n"); do
+    find "$dir/merged" -maxdepth 1 -type f -exec cp -p {} "$dir/s$i/snapshots/" +
+  done
 }
 
 run_pw() { # $1: tool label, $2: binary, $3: N, $4: repetition

@@ -134,6 +134,18 @@ def kinds(results):
                 m = med.get((n, kind, t))
                 cells.append(f"{m['wall'] / u['wall']:.2f} / {m['cpu'] / u['cpu']:.2f}" if m and u["wall"] and u["cpu"] else "-")
         print(f"| {kind} | {n:,} | " + " | ".join(cells) + " |")
+    sharded = [t for t in tools if t.startswith("policy-watch×")]
+    if sharded and "policy-watch" in tools:
+        print()
+        print("shards on one machine: one process's wall / the shards' wall (slowest shard), and CPU summed:")
+        for t in sharded:
+            for n, kind in sorted({(k[0], k[1]) for k in med}, key=lambda x: (x[0], order.get(x[1], 9))):
+                one, many = med.get((n, kind, "policy-watch")), med.get((n, kind, t))
+                if one and many and many["wall"]:
+                    print(
+                        f"  {t} {n:,} {kind:<10} wall {one['wall']:.2f} s -> {many['wall']:.2f} s "
+                        f"({one['wall'] / many['wall']:.2f}x faster), CPU {one['cpu']:.2f} s -> {many['cpu']:.2f} s"
+                    )
     ns = sorted({k[0] for k in med})
     if len(ns) > 1:
         print()

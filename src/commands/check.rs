@@ -22,16 +22,18 @@ use crate::observe::{Mode, Observation, Pending};
 use crate::outcome::{self, Input, Outcome};
 use crate::progress::Progress;
 use crate::report::{Format, Status, Stream};
+use crate::shard::{Shard, ShardError};
 use crate::snapshot::{LegacyState, LoadedState, Staged, Store};
 
 pub(super) async fn run(
     runner: Runner,
     ids: &[String],
+    shard: Option<Shard>,
     dry_run: bool,
     format: Format,
     out: &Printer,
 ) -> Result<ExitCode, Error> {
-    let targets = runner.select(ids)?;
+    let targets = runner.select_shard(ids, shard)?;
     let notifier = Notifier::from_env(&targets)?.with_timeout(runner.config.http.timeout);
     let ctx = RunContext::from_env(Timestamp::now());
     // One run at a time, and a folder that takes files, before anything is delivered.
@@ -40,7 +42,7 @@ pub(super) async fn run(
     } else {
         Some(runner.store.lock("check")?)
     };
-    let legacy = prepare_state(&runner, &targets, dry_run, ctx.time)?;
+    let legacy = prepare_state(&runner, &targets, shard, dry_run, ctx.time)?;
     let watched = runner.watched_urls();
     let mut run = Transactions {
         runner: &runner,
@@ -308,13 +310,20 @@ impl<'a> Stdout<'a> {
 /// release is migrated into one file per target (and removed once a run covers every configured
 /// target), and a run that covers them all prunes the states of targets no longer configured.
 /// A dry run writes nothing: it reads an unmigrated `state.json` as it is (returned).
+///
+/// A shard (`--shard I/N`, N > 1) writes only its own targets' files: it prunes only the ids
+/// that hash into it, and it refuses to start while a `state.json` waits to be migrated, since
+/// migrating it in part would leave it to the other shards half done.
 fn prepare_state(
     runner: &Runner,
     targets: &[crate::config::Target],
+    shard: Option<Shard>,
     dry_run: bool,
     now: Timestamp,
 ) -> Result<Option<LegacyState>, Error> {
     let store = &runner.store;
+    let part = shard.filter(Shard::is_part);
+    let in_scope = |id: &str| part.is_none_or(|s| s.holds(id));
     let configured: HashSet<&str> = runner
         .config
         .targets
@@ -322,9 +331,19 @@ fn prepare_state(
         .map(|t| t.id.as_str())
         .collect();
     let selected: Vec<&str> = targets.iter().map(|t| t.id.as_str()).collect();
-    let whole = configured.iter().all(|id| selected.contains(id));
+    // Whether this run covers every configured target of its scope (its shard, or all).
+    let whole = configured
+        .iter()
+        .filter(|id| in_scope(id))
+        .all(|id| selected.contains(id));
     let wanted: HashSet<&str> = selected.iter().copied().collect();
     let legacy = match store.load_legacy_state(&wanted, now) {
+        Ok(Some(legacy)) if part.is_some() => {
+            return Err(ShardError::Unmigrated {
+                path: legacy.path().to_path_buf(),
+            }
+            .into())
+        }
         Ok(legacy) => legacy,
         Err(problem) => {
             eprintln!(
@@ -338,6 +357,7 @@ fn prepare_state(
         return Ok(legacy);
     }
     if let Some(legacy) = &legacy {
+        // Only an unsharded run gets here with a legacy state: `whole` means every target.
         for (id, problem) in store.migrate_state(legacy, &selected, whole)? {
             eprintln!(
                 "policy-watch: {id}: its entry in {} is not used and its alert state starts empty: {problem}\n  findings already reported for {id} may be reported again",
@@ -346,7 +366,7 @@ fn prepare_state(
         }
     }
     if whole {
-        for path in store.prune_states(&configured)? {
+        for path in store.prune_states(|id| configured.contains(id) || !in_scope(id))? {
             tracing::info!(file = %path.display(), "removed the alert state of a target that is no longer configured");
         }
     }

@@ -23,6 +23,7 @@ use crate::facts::Citations;
 use crate::inspect::{self, Finding, LinkChecker, Watched};
 use crate::observe::{Observation, Observer};
 use crate::report::Format;
+use crate::shard::Shard;
 use crate::snapshot::Store;
 
 /// A command as the binary parsed it.
@@ -31,6 +32,8 @@ pub enum Command {
     /// Fetch, compare, inspect, notify, then store, one target at a time.
     Check {
         ids: Vec<String>,
+        /// Only the targets of this shard (`--shard I/N`).
+        shard: Option<Shard>,
         dry_run: bool,
         format: Format,
     },
@@ -112,9 +115,10 @@ pub async fn run(invocation: Invocation) -> Result<ExitCode, Error> {
         }
         Command::Check {
             ids,
+            shard,
             dry_run,
             format,
-        } => check::run(Runner::new(config)?, &ids, dry_run, format, &out).await,
+        } => check::run(Runner::new(config)?, &ids, shard, dry_run, format, &out).await,
         Command::Diff { ids, format } => diff::run(Runner::new(config)?, &ids, format, &out).await,
         Command::Accept { ids } => accept::run(Runner::new(config)?, &ids, &out).await,
         Command::Links { ids, format } => {
@@ -205,6 +209,15 @@ impl Runner {
 
     fn select(&self, ids: &[String]) -> Result<Vec<Target>, Error> {
         Ok(self.config.select_targets(ids)?)
+    }
+
+    /// The targets named by `ids` (all when none) that belong to `shard` (all without one).
+    fn select_shard(&self, ids: &[String], shard: Option<Shard>) -> Result<Vec<Target>, Error> {
+        let mut targets = self.select(ids)?;
+        if let Some(shard) = shard {
+            targets.retain(|t| shard.holds(&t.id));
+        }
+        Ok(targets)
     }
 }
 

@@ -215,9 +215,9 @@ impl Store {
         Ok(bad)
     }
 
-    /// Removes the state files of targets that are no longer configured (`keep` holds the
-    /// configured ids). Returns the files removed.
-    pub fn prune_states(&self, keep: &HashSet<&str>) -> Result<Vec<PathBuf>, StoreError> {
+    /// Removes the state files of the ids for which `keep` is false (targets no longer
+    /// configured, within the run's shard). Returns the files removed.
+    pub fn prune_states(&self, keep: impl Fn(&str) -> bool) -> Result<Vec<PathBuf>, StoreError> {
         let Ok(entries) = std::fs::read_dir(&self.dir) else {
             return Ok(Vec::new());
         };
@@ -231,7 +231,7 @@ impl Store {
                 && id.bytes().all(|b| {
                     b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_'
                 });
-            if !is_id || keep.contains(id) || e.file_type().is_ok_and(|t| t.is_dir()) {
+            if !is_id || keep(id) || e.file_type().is_ok_and(|t| t.is_dir()) {
                 continue;
             }
             let path = e.path();

@@ -16,6 +16,7 @@ mod pipeline;
 mod reach;
 mod reading;
 mod realworld;
+mod shard;
 mod site;
 mod slack;
 mod store;

@@ -14,7 +14,7 @@ use crate::common::{
 };
 
 /// A policy page whose paragraph says `word`.
-fn page(word: &str) -> String {
+pub(crate) fn page(word: &str) -> String {
     format!(
         "<html><body><main><h1>Privacy policy</h1>\
          <p>We collect your {word} to provide the service, and we keep it only as long as the contract with you runs.</p>\
@@ -24,7 +24,7 @@ fn page(word: &str) -> String {
 }
 
 /// A page with an empty link (a finding reported once).
-fn page_with_empty_link(word: &str) -> String {
+pub(crate) fn page_with_empty_link(word: &str) -> String {
     page(word).replace(
         "</main>",
         "<p>Read more in the <a href=\"https://vendor.example/privacy\"></a> of our vendor.</p></main>",
@@ -32,7 +32,7 @@ fn page_with_empty_link(word: &str) -> String {
 }
 
 /// Targets with these ids, each at `/<id>` on `server`.
-fn targets(server: &MockServer, ids: &[&str]) -> Workdir {
+pub(crate) fn targets(server: &MockServer, ids: &[&str]) -> Workdir {
     Workdir::new(&config_of(server, ids))
 }
 
@@ -43,7 +43,7 @@ fn config_of(server: &MockServer, ids: &[&str]) -> String {
 }
 
 /// Rewrites the config of `w` to hold these targets.
-fn reconfigure(w: &Workdir, server: &MockServer, ids: &[&str]) {
+pub(crate) fn reconfigure(w: &Workdir, server: &MockServer, ids: &[&str]) {
     let cfg = format!(
         "snapshot_dir = \"snapshots\"\n\n[http]\ntimeout_secs = 5\nretries = 2\nbackoff_ms = 50\n\n{}",
         config_of(server, ids)
@@ -459,7 +459,7 @@ async fn a_nearly_full_disk_holds_the_alert_back_instead_of_repeating_it() {
 // --- Per-target alert state ------------------------------------------------------------------
 
 /// `snapshots/<id>.state.json` as JSON.
-fn state_of(w: &Workdir, id: &str) -> serde_json::Value {
+pub(crate) fn state_of(w: &Workdir, id: &str) -> serde_json::Value {
     serde_json::from_str(&w.snapshot(&format!("{id}.state.json"))).unwrap()
 }
 

@@ -38,7 +38,8 @@ fn walk_commands() -> Vec<String> {
     out
 }
 
-fn git(dir: &Path, args: &[&str]) -> String {
+/// Runs git in `dir` as a committer named `t`; its stdout.
+pub(crate) fn git(dir: &Path, args: &[&str]) -> String {
     let out = std::process::Command::new("git")
         .args(args)
         .current_dir(dir)

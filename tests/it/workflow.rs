@@ -27,10 +27,13 @@ use clap::error::ErrorKind;
 use clap::{Arg, Command, CommandFactory};
 
 use crate::binary_cli::Cli;
+use crate::walk::git;
 use yaml_rust2::{Yaml, YamlLoader};
 
 /// Stands for a value that is only known at run time (a target id, a path).
 const PLACEHOLDER: &str = "ID";
+/// Stand-ins for values of a typed argument that takes no id (a number, `I/N`).
+const TYPED_PLACEHOLDERS: [&str; 2] = ["1", "1/1"];
 
 // ---------------------------------------------------------------------------
 // Shell words
@@ -382,11 +385,27 @@ fn find_arg<'a>(ctx: &'a Command, root: &'a Command, flag: &str) -> Option<&'a A
         .or_else(|| root.get_arguments().find(matches))
 }
 
-/// A value the argument accepts: its first possible value, else [`PLACEHOLDER`].
+/// A value the argument accepts: its first possible value, else the first of [`PLACEHOLDER`]
+/// and [`TYPED_PLACEHOLDERS`] that its parser takes.
 fn placeholder(arg: &Arg) -> String {
-    arg.get_possible_values()
-        .first()
-        .map_or_else(|| PLACEHOLDER.to_string(), |v| v.get_name().to_string())
+    if let Some(v) = arg.get_possible_values().first() {
+        return v.get_name().to_string();
+    }
+    // Parsed by a command that has this argument alone.
+    let takes = |value: &str| {
+        let mut argv = vec!["probe".to_string()];
+        argv.extend(arg.get_long().map(|long| format!("--{long}")));
+        argv.push(value.to_string());
+        Command::new("probe")
+            .arg(arg.clone())
+            .try_get_matches_from(argv)
+            .is_ok()
+    };
+    std::iter::once(PLACEHOLDER)
+        .chain(TYPED_PLACEHOLDERS)
+        .find(|v| takes(v))
+        .unwrap_or(PLACEHOLDER)
+        .to_string()
 }
 
 /// Rebuilds the argument list of one call: splices arrays, stands in for
@@ -966,40 +985,7 @@ fn the_snapshot_commit_names_the_changed_targets() {
         .expect("a Commit snapshots step");
 
     let tmp = tempfile::tempdir().expect("a temporary directory");
-    let git = |dir: &Path, args: &[&str]| -> String {
-        let out = std::process::Command::new("git")
-            .args(args)
-            .current_dir(dir)
-            .env("GIT_AUTHOR_NAME", "t")
-            .env("GIT_AUTHOR_EMAIL", "t@example.com")
-            .env("GIT_COMMITTER_NAME", "t")
-            .env("GIT_COMMITTER_EMAIL", "t@example.com")
-            .output()
-            .expect("git runs");
-        assert!(
-            out.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
-    let origin = tmp.path().join("origin.git");
-    let work = tmp.path().join("work");
-    git(
-        tmp.path(),
-        &[
-            "init",
-            "--quiet",
-            "--bare",
-            "--initial-branch=main",
-            "origin.git",
-        ],
-    );
-    git(
-        tmp.path(),
-        &["clone", "--quiet", origin.to_str().unwrap(), "work"],
-    );
-    git(&work, &["checkout", "--quiet", "-b", "main"]);
+    let (origin, work) = repository(tmp.path(), "work");
     std::fs::create_dir(work.join("snapshots")).unwrap();
     for file in [
         "a-privacy.md",
@@ -1023,13 +1009,15 @@ fn the_snapshot_commit_names_the_changed_targets() {
     ] {
         std::fs::write(work.join("snapshots").join(file), text).unwrap();
     }
-    // The step pushes through the repository's script, as the real checkout has it.
+    // The step commits and pushes through the repository's scripts, as the real checkout has them.
     std::fs::create_dir(work.join("scripts")).unwrap();
-    std::fs::copy(
-        repo_file("scripts/push.sh").0,
-        work.join("scripts").join("push.sh"),
-    )
-    .unwrap();
+    for script in ["commit-snapshots.sh", "push.sh"] {
+        std::fs::copy(
+            repo_file(&format!("scripts/{script}")).0,
+            work.join("scripts").join(script),
+        )
+        .unwrap();
+    }
     let output = tmp.path().join("github_output");
     let run = std::process::Command::new("bash")
         .args(["-e", "-c", &script])
@@ -1055,6 +1043,205 @@ fn the_snapshot_commit_names_the_changed_targets() {
     let pushed = git(&origin, &["rev-parse", "main"]);
     let written = std::fs::read_to_string(&output).unwrap();
     assert_eq!(written.trim(), format!("sha={}", pushed.trim()));
+}
+
+/// A bare repository `origin.git` in `dir`, and a clone of it named `clone` on branch `main`.
+fn repository(dir: &Path, clone: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+    let origin = dir.join("origin.git");
+    git(
+        dir,
+        &[
+            "init",
+            "--quiet",
+            "--bare",
+            "--initial-branch=main",
+            "origin.git",
+        ],
+    );
+    git(dir, &["clone", "--quiet", origin.to_str().unwrap(), clone]);
+    let work = dir.join(clone);
+    git(&work, &["checkout", "--quiet", "-b", "main"]);
+    (origin, work)
+}
+
+/// The `run:` script of the step named `name` in `job`.
+fn step_script(doc: &Yaml, job: &str, name: &str) -> String {
+    steps(doc)
+        .into_iter()
+        .find(|(j, s)| j == job && str_of(&s["name"]) == name)
+        .map(|(_, s)| str_of(&s["run"]).to_string())
+        .unwrap_or_else(|| panic!("no step `{name}` in the {job} job"))
+}
+
+/// Runs a step's script with bash -e in `dir`, with the environment GitHub would give it.
+fn run_step(script: &str, dir: &Path, env: &[(&str, &Path)]) -> String {
+    let mut cmd = std::process::Command::new("bash");
+    cmd.args(["-e", "-c", script])
+        .current_dir(dir)
+        .env("GITHUB_REF_NAME", "main")
+        .env("GITHUB_SERVER_URL", "https://github.com")
+        .env("GITHUB_REPOSITORY", "o/r")
+        .env("GITHUB_RUN_ID", "42")
+        .env("GIT_AUTHOR_NAME", "t")
+        .env("GIT_AUTHOR_EMAIL", "t@example.com")
+        .env("GIT_COMMITTER_NAME", "t")
+        .env("GIT_COMMITTER_EMAIL", "t@example.com");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("bash runs");
+    assert!(
+        out.status.success(),
+        "the step failed:\n{script}\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The opt-in shard matrix: one job by default, N runners for POLICY_WATCH_SHARDS = N, and
+/// the shards' changes gathered into one commit — run here for real: two checkouts each check
+/// their shard with the binary and hand their patch on, a third applies both and commits.
+#[tokio::test]
+async fn sharded_watch_runs_check_every_target_once_and_commit_them_in_one_commit() {
+    let doc = workflow_doc("watch.yml");
+    // The matrix: a lookup table from the variable to the shard numbers (0: unsharded).
+    let matrix = str_of(&doc["jobs"]["watch"]["strategy"]["matrix"]["shard"]);
+    let table = matrix
+        .split_once("fromJSON('")
+        .and_then(|(_, rest)| rest.split_once("')"))
+        .map(|(json, _)| json)
+        .unwrap_or_else(|| panic!("no shard table in the matrix: {matrix}"));
+    let table: serde_json::Value = serde_json::from_str(table).expect("the table is JSON");
+    assert!(
+        matrix.contains("vars.POLICY_WATCH_SHARDS || '1'"),
+        "{matrix}"
+    );
+    assert_eq!(table["1"], serde_json::json!([0]), "one job by default");
+    for n in 2..=8u32 {
+        let want: Vec<u32> = (1..=n).collect();
+        assert_eq!(table[n.to_string()], serde_json::json!(want), "{n} shards");
+    }
+    let commit_job = &doc["jobs"]["commit-shards"];
+    assert_eq!(strings(&commit_job["needs"]), ["watch"]);
+    assert!(strings(&doc["jobs"]["notify-failure"]["needs"]).contains(&"commit-shards".into()));
+
+    let hand_on = step_script(&doc, "watch", "Hand the shard's snapshots on");
+    let apply = step_script(&doc, "commit-shards", "Apply the shards' snapshots");
+    let commit = step_script(&doc, "commit-shards", "Commit the shards' snapshots");
+
+    // Four pages, and a repository with the config and the scripts.
+    let server = wiremock::MockServer::start().await;
+    let ids = [
+        "appcues-privacy",
+        "mixpanel-privacy",
+        "segment-privacy",
+        "stripe-dpa",
+    ];
+    let mut config = String::from("snapshot_dir = \"snapshots\"\n\n");
+    for id in ids {
+        crate::common::serve(&server, &format!("/{id}"), crate::store::page("e-mail")).await;
+        config.push_str(&crate::common::target(
+            id,
+            &format!("{}/{id}", server.uri()),
+            "",
+        ));
+    }
+    let tmp = tempfile::tempdir().expect("a temporary directory");
+    let (origin, seed) = repository(tmp.path(), "seed");
+    std::fs::write(seed.join("policy-watch.toml"), &config).unwrap();
+    std::fs::create_dir_all(seed.join("snapshots")).unwrap();
+    std::fs::write(seed.join("snapshots/README.md"), "the snapshots\n").unwrap();
+    std::fs::create_dir(seed.join("scripts")).unwrap();
+    for script in ["commit-snapshots.sh", "push.sh"] {
+        std::fs::copy(
+            repo_file(&format!("scripts/{script}")).0,
+            seed.join("scripts").join(script),
+        )
+        .unwrap();
+    }
+    git(&seed, &["add", "."]);
+    git(&seed, &["commit", "--quiet", "-m", "baseline"]);
+    git(&seed, &["push", "--quiet", "origin", "main"]);
+    let base = git(&origin, &["rev-parse", "main"]);
+
+    // Two runners, each with its own checkout: check its shard, hand its files on.
+    let artifacts = tmp.path().join("artifacts");
+    for shard in 1..=2 {
+        let name = format!("runner{shard}");
+        git(
+            tmp.path(),
+            &["clone", "--quiet", origin.to_str().unwrap(), &name],
+        );
+        let work = tmp.path().join(&name);
+        let out = assert_cmd::Command::cargo_bin("policy-watch")
+            .unwrap()
+            .current_dir(&work)
+            .env("NO_COLOR", "1")
+            .env_remove("SLACK_WEBHOOK_URL")
+            .env_remove("SLACK_BOT_TOKEN")
+            .args([
+                "check",
+                "--format",
+                "json",
+                "--shard",
+                &format!("{shard}/2"),
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        let temp = tmp.path().join(format!("temp{shard}"));
+        std::fs::create_dir_all(&temp).unwrap();
+        run_step(&hand_on, &work, &[("RUNNER_TEMP", &temp)]);
+        // What upload-artifact and download-artifact (by pattern, one folder each) do.
+        let into = artifacts.join(format!("shards/policy-watch-shard-{shard}"));
+        std::fs::create_dir_all(&into).unwrap();
+        std::fs::copy(
+            temp.join("shard/snapshots.patch"),
+            into.join("snapshots.patch"),
+        )
+        .unwrap();
+    }
+
+    // The final job: a fresh checkout of the same commit, every patch, one commit.
+    git(
+        tmp.path(),
+        &["clone", "--quiet", origin.to_str().unwrap(), "final"],
+    );
+    let fin = tmp.path().join("final");
+    run_step(&apply, &fin, &[("RUNNER_TEMP", &artifacts)]);
+    let output = tmp.path().join("github_output");
+    std::fs::write(&output, "").unwrap();
+    run_step(&commit, &fin, &[("GITHUB_OUTPUT", &output)]);
+
+    let log = git(
+        &origin,
+        &["log", "--format=%s", &format!("{}..main", base.trim())],
+    );
+    assert_eq!(
+        log.trim(),
+        format!("snapshots: changed {}", ids.join(", ")),
+        "one commit naming every target"
+    );
+    let tree = git(&origin, &["ls-tree", "--name-only", "main", "snapshots/"]);
+    for id in ids {
+        for ext in ["md", "json", "html", "state.json"] {
+            assert!(
+                tree.lines().any(|f| f == format!("snapshots/{id}.{ext}")),
+                "{id}.{ext} not committed:\n{tree}"
+            );
+        }
+    }
+    // Each page was fetched once, by the runner of its shard (a first sight is not confirmed
+    // by a second fetch).
+    let requests = server.received_requests().await.unwrap_or_default();
+    for id in ids {
+        let n = requests
+            .iter()
+            .filter(|r| r.url.path() == format!("/{id}"))
+            .count();
+        assert_eq!(n, 1, "{id} fetched {n} times");
+    }
 }
 
 /// A workflow with one step that runs `script`.
