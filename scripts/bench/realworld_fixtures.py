@@ -70,6 +70,14 @@ PICKS_GENAI = [
     (186, "the before page is a script error page ('Application error'): not a document", "before-fails"),
     (723, "a real edit ('Grok Teams' -> 'Grok Business') in the preamble above a root that is a numbered list", "alert"),
     (61, "labelled real: the site's home page served in place of the policy: not the document", "after-fails"),
+    (1421, "a link dropped from a footer drawn as a div named 'footer' inside the document's container", "quiet"),
+    (1518, "a footer of links to the site's own pages inside main (a page-level footer nested in main)", "quiet"),
+    (1208, "a pager ('Previous … Page') under the document, its label changed", "quiet"),
+    (951, "the before page is a redirect notice ('Redirecting to …' among menu links): not a document", "before-fails"),
+    (1510, "a real edit ('Repls' -> 'Apps', a new date) on a page whose main holds menus and a footer", "alert",
+     ["August 8", "Apps"]),
+    (1200, "a real rewrite of terms on a page with a pager under the document", "alert",
+     ["August 13", "Inputs"]),
 ]
 
 # The page the two derived pairs are made from (the after page of pair 197).
@@ -138,7 +146,7 @@ def main():
         chosen = []
 
         def pick(pairs, pages, picks, collection):
-            for index, covers, expect in picks:
+            for index, covers, expect, *shows in picks:
                 p = pairs[index]
                 for f in (p["before"], p["after"]):
                     store(f, open(os.path.join(pages, f), "rb").read())
@@ -157,6 +165,8 @@ def main():
                         "snapshot_after": p["snapshot_after"],
                     }
                 )
+                if shows:
+                    chosen[-1]["shows"] = shows[0]
 
         pick(pairs, pages, PICKS, "demo")
         if os.path.isdir(args.genai):

@@ -5,6 +5,7 @@
 use std::collections::HashSet;
 
 use super::markdown::comparable;
+use super::{Block, Inline};
 
 /// How alike two snapshot texts are, as the tests below weigh them.
 #[derive(Debug, Clone, PartialEq)]
@@ -140,6 +141,40 @@ pub fn error_page(
         .map(|h| h.chars().take(80).collect())
 }
 
+/// A page with at most this much text outside its links can be a redirect notice.
+const REDIRECT_MAX_CHARS: usize = 300;
+
+static REDIRECTING: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(concat!(
+        r"(?i)^\W*(redirecting\b|you (are being|will be) redirected\b|",
+        r"(sie werden|du wirst) (jetzt |gleich )?weitergeleitet\b|weiterleitung\b|",
+        r"redirection\b|vous (allez être|êtes) redirigée?s?\b)",
+    ))
+    .expect("redirect notice pattern")
+});
+
+/// The line that makes a page a redirect notice ("Redirecting to legal.example.com"): a page
+/// whose script sends the reader elsewhere, with little text of its own beside its links. Not
+/// the document, whatever chrome surrounds the notice.
+pub fn redirect_notice(blocks: &[Block]) -> Option<String> {
+    let own: usize = blocks
+        .iter()
+        .flat_map(|b| &b.inlines)
+        .map(|i| match i {
+            Inline::Text { text } => text.chars().count(),
+            Inline::Link(_) => 0,
+        })
+        .sum();
+    if own > REDIRECT_MAX_CHARS {
+        return None;
+    }
+    blocks
+        .iter()
+        .map(Block::text)
+        .find(|t| t.chars().count() <= 200 && REDIRECTING.is_match(t))
+        .map(|t| t.chars().take(80).collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -194,6 +229,29 @@ mod tests {
             not_the_document(&small, chars(&small), &long, chars(&long)),
             None
         );
+    }
+
+    #[test]
+    fn a_redirect_notice_among_menu_links_is_not_a_document() {
+        let url = url::Url::parse("https://example.com/terms/").unwrap();
+        let rules = crate::extract::Rules::default();
+        let page = |notice: &str| {
+            format!(
+                "<body><main><p><a href=/>Example Logo</a></p><p><a href=/contact>Contact Sales</a></p>\
+                 <p><a href=https://console.example.com/>Try Studio for free today</a></p><p>{notice}</p></main></body>"
+            )
+        };
+        let err = crate::extract::extract(&page("Redirecting to legal.example.com"), &url, &rules);
+        assert!(
+            matches!(&err, Err(crate::error::ExtractError::ErrorPage { heading }) if heading.starts_with("Redirecting")),
+            "{err:?}"
+        );
+        // A policy that speaks of redirecting is a document.
+        let policy = format!(
+            "<body><main><h1>Cookies</h1><p>Redirecting links may carry a tracking parameter.</p>{}</main></body>",
+            "<p>We process your personal data only for the purposes named in this policy and for no other purpose.</p>".repeat(4)
+        );
+        assert!(crate::extract::extract(&policy, &url, &rules).is_ok());
     }
 
     #[test]

@@ -43,7 +43,8 @@ pub fn block_markdown(block: &Block) -> String {
 /// A block's snapshot line as it is compared for a change a reader would notice: without its
 /// heading level (`#### 1.` and `1.` read alike), without the escape that keeps a paragraph from
 /// reading as markup, and with every link target's query left out (a link whose text is the
-/// same and whose target differs only in a date or signature in its query is the same link).
+/// same and whose target differs only in a date or signature in its query is the same link), and
+/// with typographic quotes read as plain ones (`We’re` and `We're` are the same words).
 pub fn comparable(line: &str) -> String {
     let mut body = line.trim();
     let hashes = body.len() - body.trim_start_matches('#').len();
@@ -70,6 +71,11 @@ pub fn comparable(line: &str) -> String {
         rest = &tail[end..];
     }
     out.push_str(rest);
+    if out.contains(['\u{2018}', '\u{2019}', '\u{201c}', '\u{201d}']) {
+        out = out
+            .replace(['\u{2018}', '\u{2019}'], "'")
+            .replace(['\u{201c}', '\u{201d}'], "\"");
+    }
     out
 }
 
@@ -132,6 +138,10 @@ mod tests {
             "\\1. Intro\n\nOther\n"
         ));
         assert_ne!(comparable("- One"), comparable("- Two"));
+        assert_eq!(
+            comparable("We\u{2019}re here, \u{201c}you\u{201d}"),
+            comparable("We're here, \"you\"")
+        );
         assert_ne!(
             comparable("[a](https://a.example/x?q=1)"),
             comparable("[a](https://a.example/y?q=1)")

@@ -10,6 +10,7 @@ mod pdf;
 mod root;
 mod rules;
 mod tracking;
+mod widgets;
 
 use std::collections::BTreeSet;
 
@@ -35,7 +36,9 @@ pub use tracking::TRACKING_PARAMS;
 /// 3: redirector links compared by the address they hold, `<select>` and placeholder anchors
 /// left out, an `aria-hidden` drawing inside a link counted as its icon.
 /// 4: a root found by its text widened over a list's preamble or a date line just before it.
-pub const EXTRACTOR_VERSION: u32 = 4;
+/// 5: chrome inside the root left out (widgets named as such, link-made menus and footers,
+/// blocks of links to the site's own pages); a redirect notice is not a document.
+pub const EXTRACTOR_VERSION: u32 = 5;
 
 /// The text of a link that shows only an unnamed image or icon.
 pub const ICON_TEXT: &str = "(icon)";
@@ -149,7 +152,9 @@ pub fn extract(html: &str, page_url: &Url, rules: &Rules) -> Result<Extracted, E
             .join(", "),
     })?;
 
+    let own = widgets::own_hosts(&doc, page_url);
     let mut walker = Walker::new(page_url, rules);
+    walker.widgets = Some(widgets::Widgets::of(root.el, rules, page_url, &own));
     walker.walk(root.el);
     let mut blocks = walker.blocks;
     blocks.retain(|b| {
@@ -195,6 +200,9 @@ pub fn extract(html: &str, page_url: &Url, rules: &Rules) -> Result<Extracted, E
     if let Some(heading) =
         identity::error_page(title(&doc).as_deref(), first_heading.as_deref(), chars)
     {
+        return Err(ExtractError::ErrorPage { heading });
+    }
+    if let Some(heading) = identity::redirect_notice(&extracted.blocks) {
         return Err(ExtractError::ErrorPage { heading });
     }
     Ok(extracted)
@@ -277,6 +285,11 @@ fn queries_agree(a: &Url, b: &Url) -> bool {
     kept(a) == kept(b)
 }
 
+/// Never content, wherever it is: removed by the rules, hidden inline, or the site's chrome.
+pub(crate) fn never_content(el: &ElementRef<'_>, rules: &Rules) -> bool {
+    rules.removes(el) || hidden_by_style(el) || (chrome::may_be_chrome(el) && chrome::is_chrome(el))
+}
+
 /// An inline `display: none`.
 pub(crate) fn hidden_by_style(el: &ElementRef<'_>) -> bool {
     attr(el.value(), "style").is_some_and(|s| s.replace(' ', "").contains("display:none"))
@@ -325,6 +338,8 @@ struct Walker<'a> {
     link: Option<OpenLink>,
     /// Cells seen in the table row being read.
     cells: usize,
+    /// Chrome inside the root (carousels, pagers, menus of links), counted before the walk.
+    widgets: Option<widgets::Widgets>,
 }
 
 impl<'a> Walker<'a> {
@@ -337,6 +352,7 @@ impl<'a> Walker<'a> {
             current: Vec::new(),
             link: None,
             cells: 0,
+            widgets: None,
         }
     }
 
@@ -399,7 +415,9 @@ impl<'a> Walker<'a> {
     fn is_removed(&self, el: &ElementRef<'_>, is_root: bool) -> bool {
         self.rules.removes(el)
             || hidden_by_style(el)
-            || (!is_root && chrome::may_be_chrome(el) && chrome::is_chrome(el))
+            || (!is_root
+                && ((chrome::may_be_chrome(el) && chrome::is_chrome(el))
+                    || self.widgets.as_ref().is_some_and(|w| w.is_chrome(el))))
     }
 
     fn in_row(&self) -> bool {

@@ -8,7 +8,6 @@ use ego_tree::iter::Edge;
 use ego_tree::NodeId;
 use scraper::{ElementRef, Html, Node, Selector};
 
-use super::chrome;
 use super::rules::Rules;
 
 /// A known container must hold at least this share of the page's text to be the document
@@ -204,10 +203,7 @@ impl Weights {
                         Node::Element(e) => {
                             let el = ElementRef::wrap(node).expect("element node");
                             let skip = node.id() != body.id()
-                                && (e.name() == "a"
-                                    || rules.removes(&el)
-                                    || super::hidden_by_style(&el)
-                                    || (chrome::may_be_chrome(&el) && chrome::is_chrome(&el)));
+                                && (e.name() == "a" || super::never_content(&el, rules));
                             if skip {
                                 skipping = Some(node.id());
                             } else {

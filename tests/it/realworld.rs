@@ -1,7 +1,8 @@
 //! Real pages from Open Terms Archive (tests/fixtures/realworld/, ODC-BY 1.0): each pair of
 //! consecutive snapshots, replayed through the binary with only the URL configured, gets the
 //! verdict it must get: `accept` the before page, then `diff` the after page (exit 1: a change
-//! is reported, 0: none). Only the command line is used, never library internals.
+//! is reported, 0: none), and a reported change shows the words listed in its `shows`. Only the
+//! command line is used, never library internals.
 
 use std::path::{Path, PathBuf};
 
@@ -121,6 +122,23 @@ async fn real_pairs_get_the_verdict_a_reader_expects() {
         let results = futures::future::join_all(chunk.iter().map(verdict)).await;
         for (pair, (got, output)) in chunk.iter().zip(results) {
             let expect = pair["expect"].as_str().expect("expect");
+            // What a reader must see in the reported change: its changed words.
+            let unseen: Vec<&str> = pair["shows"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .filter(|w| !output.contains(w))
+                .collect();
+            if got == expect && !unseen.is_empty() {
+                wrong.push(format!(
+                    "{} ({} → {}): the change does not show {unseen:?}\n{}",
+                    pair["document"].as_str().unwrap_or("?"),
+                    pair["before"].as_str().unwrap_or("?"),
+                    pair["after"].as_str().unwrap_or("?"),
+                    output.lines().take(30).collect::<Vec<_>>().join("\n"),
+                ));
+            }
             if got != expect {
                 wrong.push(format!(
                     "{} ({} → {}), {}: expected {expect}, got {got}\n  covers: {}\n{}",
