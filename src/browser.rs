@@ -102,7 +102,7 @@ impl Browser {
                 // Finding and starting it blocks (a file search, a fork): off the async threads.
                 tokio::task::spawn_blocking(move || Chromium::start(&settings))
                     .await
-                    .unwrap_or_else(|e| Err(BrowserError::Protocol(format!("start crashed: {e}"))))
+                    .unwrap_or_else(|e| Err(BrowserError::Crashed(Arc::new(e))))
                     .map(Arc::new)
             })
             .await
@@ -229,7 +229,7 @@ impl Chromium {
         ));
         let start_err = |e: std::io::Error| BrowserError::Start {
             exe: exe_name.clone(),
-            error: e.to_string(),
+            error: Arc::new(e),
         };
         std::fs::create_dir_all(&profile).map_err(start_err)?;
 
@@ -461,7 +461,7 @@ impl Chromium {
             .await?;
         if let Some(err) = nav["errorText"].as_str().filter(|e| !e.is_empty()) {
             return Err(BrowserError::Navigate {
-                error: err.to_string(),
+                why: err.to_string(),
             });
         }
         let frame = str_field(&nav, "frameId")?;
@@ -521,7 +521,7 @@ impl Chromium {
                 }
                 "Inspector.targetCrashed" => {
                     return Err(BrowserError::Navigate {
-                        error: "the tab crashed while rendering the page".into(),
+                        why: "the tab crashed while rendering the page".into(),
                     })
                 }
                 _ => {}
@@ -555,7 +555,7 @@ impl Chromium {
             Ok(u) if matches!(u.scheme(), "http" | "https") => u,
             _ => {
                 return Err(BrowserError::Navigate {
-                    error: format!("the page moved to {href}, which the browser could not load"),
+                    why: format!("the page moved to {href}, which the browser could not load"),
                 })
             }
         };

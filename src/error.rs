@@ -1,15 +1,20 @@
-//! The library's typed errors, each worded so that a user can act on it.
+//! The library's typed errors, each worded so that a user can act on it. Each keeps its cause
+//! (the io, HTTP, JSON or PDF error) as its `source()`. A message that a report prints alone
+//! quotes its cause; [`chain`], which the binary prints an error with, never says a cause twice.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use thiserror::Error;
 
 /// A configuration that cannot be used (exit code 2).
 #[derive(Debug, Error)]
+#[non_exhaustive]
 pub enum ConfigError {
     #[error("cannot read config file {}: {error}\n  help: give the path of a policy-watch.toml with --config, or leave --config out to use ./policy-watch.toml or the built-in targets", path.display())]
     Read {
         path: PathBuf,
+        #[source]
         error: std::io::Error,
     },
     #[error("{file}:{line}: {message}\n  help: {help}")]
@@ -32,14 +37,18 @@ pub enum ConfigError {
 }
 
 /// Why a page could not be fetched. None of these ever touches a stored snapshot.
-#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[derive(Debug, Error, Clone)]
+#[non_exhaustive]
 pub enum FetchError {
     #[error("timed out after {secs} s")]
     Timeout { secs: u64 },
     #[error("host name `{host}` does not resolve")]
     Dns { host: String },
-    #[error("connection failed: {0}")]
-    Connect(String),
+    #[error("connection failed: {}", causes(error))]
+    Connect {
+        #[source]
+        error: Arc<reqwest::Error>,
+    },
     #[error("server answered HTTP {status}")]
     Status { status: u16 },
     #[error("more than {limit} redirects")]
@@ -50,17 +59,20 @@ pub enum FetchError {
     Challenge { status: u16 },
     #[error("not an HTML page or a PDF (Content-Type: {content_type})")]
     NotHtml { content_type: String },
-    #[error("the server gave an odd answer: {0}")]
-    Odd(String),
-    #[error("{0}")]
-    Other(String),
+    #[error("the server answered 304 Not Modified to a request that was not conditional")]
+    NotModifiedUnasked,
+    #[error("{}", causes(error))]
+    Other {
+        #[source]
+        error: Arc<reqwest::Error>,
+    },
 }
 
 impl FetchError {
     /// Whether trying again may help.
     pub fn is_transient(&self) -> bool {
         match self {
-            FetchError::Timeout { .. } | FetchError::Connect(_) => true,
+            FetchError::Timeout { .. } | FetchError::Connect { .. } => true,
             FetchError::Status { status } => *status == 429 || *status >= 500,
             _ => false,
         }
@@ -68,7 +80,7 @@ impl FetchError {
 }
 
 /// Why the headless browser could not render a page.
-#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[derive(Debug, Error, Clone)]
 #[non_exhaustive]
 pub enum BrowserError {
     #[error("no Chromium or Chrome was found (tried POLICY_WATCH_BROWSER, [browser] executable, then chromium, chromium-browser, google-chrome, chrome and chromium-headless-shell on PATH)\n  help: install one (Debian or Ubuntu: `apt-get install chromium`), or set POLICY_WATCH_BROWSER to the path of a Chromium or Chrome executable")]
@@ -76,27 +88,37 @@ pub enum BrowserError {
     #[error("{what} is not an executable file\n  help: set POLICY_WATCH_BROWSER (or [browser] executable) to the path of a Chromium or Chrome executable")]
     Missing { what: String },
     #[error("cannot start the browser {exe}: {error}")]
-    Start { exe: String, error: String },
+    Start {
+        exe: String,
+        #[source]
+        error: Arc<std::io::Error>,
+    },
     #[error("the browser {exe} exited{}", if stderr.trim().is_empty() { String::new() } else { format!("; it said: {}", stderr.trim()) })]
     Exited { exe: String, stderr: String },
     #[error("the browser {exe} did not answer within {secs} s; is it a Chromium or Chrome?\n  help: set POLICY_WATCH_BROWSER to a Chromium or Chrome executable")]
     NoAnswer { exe: String, secs: u64 },
     #[error("the page did not finish rendering within {secs} s ([browser] timeout_secs)")]
     Timeout { secs: u64 },
-    #[error("the browser could not load the page: {error}")]
-    Navigate { error: String },
+    /// Why, in words (the browser's own, `net::ERR_NAME_NOT_RESOLVED`, or what it did): the
+    /// browser gives no error value to keep.
+    #[error("the browser could not load the page: {why}")]
+    Navigate { why: String },
     #[error("in the browser too, the server answered HTTP {status}")]
     Status { status: u16 },
     #[error(
         "the rendered page is larger than the size cap of {limit} bytes (http.max_body_bytes)"
     )]
     TooLarge { limit: u64 },
+    /// What the browser said was wrong, in its own words (it has no error value to keep).
     #[error("the browser answered oddly: {0}")]
     Protocol(String),
+    #[error("internal error: starting the browser crashed: {0}")]
+    Crashed(#[source] Arc<tokio::task::JoinError>),
 }
 
 /// Why HTML could not be turned into content.
-#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[derive(Debug, Error, Clone)]
+#[non_exhaustive]
 pub enum ExtractError {
     #[error(
         "none of the content selectors matched ({selectors}); the page layout may have changed"
@@ -113,33 +135,50 @@ pub enum ExtractError {
     #[error("the PDF has no text layer ({pages} pages and no text): it looks scanned, and policy-watch reads only the text of a PDF")]
     Scanned { pages: usize },
     #[error("the PDF cannot be read: {0}")]
-    Pdf(String),
+    Pdf(#[source] Arc<lopdf::Error>),
+    #[error("the PDF cannot be read: it is encrypted with a password")]
+    PdfEncrypted(#[source] Arc<lopdf::Error>),
+    #[error("the PDF cannot be read: cannot start the PDF reader: {0}")]
+    PdfReader(#[source] Arc<std::io::Error>),
+    /// The reader panicked; `said` is its panic message.
+    #[error("the PDF cannot be read: the PDF reader crashed on this file ({said})")]
+    PdfCrashed { said: String },
+    #[error("the PDF cannot be read: reading it took longer than {secs} s")]
+    PdfTimeout { secs: u64 },
+    #[error("the PDF cannot be read: the PDF reader stopped")]
+    PdfStopped,
 }
 
 /// A snapshot store that cannot be read or written.
 #[derive(Debug, Error)]
+#[non_exhaustive]
 pub enum StoreError {
     #[error("cannot read {}: {error}", path.display())]
     Read {
         path: PathBuf,
+        #[source]
         error: std::io::Error,
     },
     #[error("cannot write {}: {error}", path.display())]
     Write {
         path: PathBuf,
+        #[source]
         error: std::io::Error,
     },
     #[error("another policy-watch run holds the snapshot folder {} ({holder})\n  help: wait for it to finish; a lock left by a process that died is taken over automatically", dir.display())]
     Locked { dir: PathBuf, holder: String },
     #[error("the snapshot folder {} cannot be written: {error}\n  help: check its permissions and the free disk space", dir.display())]
-    NotWritable { dir: PathBuf, error: std::io::Error },
-    #[error("{} is damaged: {message}\n  help: restore it from git (`git checkout -- {}`) or delete it to re-baseline", path.display(), path.display())]
-    Corrupt { path: PathBuf, message: String },
+    NotWritable {
+        dir: PathBuf,
+        #[source]
+        error: std::io::Error,
+    },
     /// A commit that a killed or failed run left could not be finished.
     #[error("the snapshot folder {} cannot be written: the commit an earlier run left in {} cannot be finished: {error}\n  help: check the permissions, the free disk space and what is in the way", dir.display(), journal.display())]
     Unfinished {
         dir: PathBuf,
         journal: PathBuf,
+        #[source]
         error: Box<StoreError>,
     },
     /// A file or folder of the store that is not what the store makes there (a link, a journal
@@ -203,25 +242,30 @@ pub enum InvalidState {
 #[derive(Debug, Error)]
 #[non_exhaustive]
 pub enum StateProblem {
-    #[error("{0}")]
+    #[error(transparent)]
     Refused(Refusal),
     #[error("cannot be read: {0}")]
     Unreadable(#[source] std::io::Error),
-    #[error("not valid alert state ({0})")]
-    Syntax(String),
+    /// The file is not the JSON policy-watch writes; its text is cut and made printable, since
+    /// anyone who can commit can write it.
+    #[error("not valid alert state ({})", crate::snapshot::printable(&.0.to_string(), 200))]
+    Syntax(#[source] serde_json::Error),
+    #[error("not valid alert state (not UTF-8 text: {0})")]
+    NotText(#[source] std::str::Utf8Error),
     #[error(transparent)]
     Invalid(#[from] InvalidState),
 }
 
 /// Why one target could not be processed in this run. The target fails alone: the others go
 /// on, and its snapshot is not touched.
-#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[derive(Debug, Error, Clone)]
+#[non_exhaustive]
 pub enum TargetError {
     /// The page could not be fetched.
-    #[error("{0}")]
+    #[error(transparent)]
     Fetch(#[from] FetchError),
     /// The page was fetched but gave no usable content.
-    #[error("{0}")]
+    #[error(transparent)]
     Extract(#[from] ExtractError),
     /// The page needs a browser (`why`), and rendering it failed.
     #[error("this page needs a browser ({why}), and rendering it failed: {error}")]
@@ -238,19 +282,26 @@ pub enum TargetError {
         why: String,
     },
     /// The stored snapshot could not be read or written.
-    #[error("{0}")]
-    Store(String),
+    #[error(transparent)]
+    Store(Arc<StoreError>),
     /// The page changed, but the second fetch that was to confirm the change failed. What
     /// the first fetch saw is remembered: a next run whose first fetch sees it again
     /// announces it.
     #[error("the page changed, but the fetch that was to confirm it failed ({error}); the change is announced when the next run sees it again")]
     Unconfirmed {
+        #[source]
         error: Box<TargetError>,
         seen: crate::alert::Unconfirmed,
     },
-    /// A bug: extraction crashed on this page.
+    /// A bug: what should not happen, happened.
     #[error("internal error: {0}")]
-    Internal(String),
+    Internal(&'static str),
+    /// A bug: extraction crashed on this page.
+    #[error("internal error: extraction crashed: {error}")]
+    Crashed {
+        #[source]
+        error: Arc<tokio::task::JoinError>,
+    },
 }
 
 /// A notification that was not delivered. Its text never holds a secret.
@@ -274,13 +325,26 @@ pub enum SiteError {
     NoSnapshots { dir: PathBuf },
     #[error("the snapshot folder {} is not in a git repository: the site is made from its git history\n  help: run `policy-watch site` in a clone of the repository the watch job commits to", dir.display())]
     NotInGit { dir: PathBuf },
-    #[error("cannot run git\n  help: install git (the site is read from the snapshot folder's git history)")]
+    #[error("cannot run git: {error}\n  help: install git (the site is read from the snapshot folder's git history)")]
     GitMissing {
         #[source]
         error: std::io::Error,
     },
+    /// Git's own words on stderr.
     #[error("`git {args}` failed: {stderr}")]
     Git { args: String, stderr: String },
+    #[error("`git {args}` printed something that is not UTF-8: {error}")]
+    GitText {
+        args: String,
+        #[source]
+        error: std::str::Utf8Error,
+    },
+    #[error("cannot read what `git {args}` printed: {error}")]
+    GitRead {
+        args: &'static str,
+        #[source]
+        error: std::io::Error,
+    },
     #[error("cannot write {}", path.display())]
     Write {
         path: PathBuf,
@@ -299,6 +363,7 @@ pub enum SiteError {
 
 /// Any failure of a whole command.
 #[derive(Debug, Error)]
+#[non_exhaustive]
 pub enum Error {
     #[error(transparent)]
     Config(#[from] ConfigError),
@@ -310,10 +375,99 @@ pub enum Error {
     Site(#[from] SiteError),
     #[error(transparent)]
     Shard(#[from] crate::shard::ShardError),
-    #[error("internal error: {0}")]
-    Internal(String),
-    #[error("cannot set up the HTTP client: {0}")]
-    Client(String),
-    #[error("cannot write to stdout: {0}")]
-    Output(std::io::Error),
+    #[error("cannot start the async runtime")]
+    Runtime(#[source] std::io::Error),
+    #[error("internal error: {what} crashed")]
+    Crashed {
+        what: &'static str,
+        #[source]
+        error: tokio::task::JoinError,
+    },
+    #[error("cannot set up the HTTP client")]
+    Client(#[source] reqwest::Error),
+    #[error("cannot write to stdout")]
+    Output(#[source] std::io::Error),
+}
+
+/// An error and its causes, one after the other, each once: a cause whose words its error
+/// already says is not said again. How an error is told at the edge, and wherever a cause
+/// must be seen whole.
+pub fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = Some(error);
+    while let Some(e) = next {
+        let s = e.to_string();
+        if !parts.iter().any(|p| p.contains(&s)) {
+            parts.push(s);
+        }
+        next = e.source();
+    }
+    parts.join(": ")
+}
+
+/// What went wrong below a reqwest error, without the URL reqwest puts into its own message
+/// (a page's query may hold a token).
+pub(crate) fn causes(e: &reqwest::Error) -> String {
+    let mut parts = Vec::new();
+    let mut src = std::error::Error::source(e);
+    while let Some(s) = src {
+        parts.push(s.to_string());
+        src = s.source();
+    }
+    if parts.is_empty() {
+        parts.push(
+            if e.is_body() {
+                "the connection broke while reading the body"
+            } else {
+                "request failed"
+            }
+            .to_string(),
+        );
+    }
+    parts.dedup();
+    parts.join(": ")
+}
+
+/// Why a `mailto:` or `tel:` link cannot be followed.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ContactError {
+    #[error("no e-mail address")]
+    NoAddress,
+    #[error("\u{201c}{0}\u{201d} is not an e-mail address")]
+    NotAnAddress(String),
+    #[error("\u{201c}{0}\u{201d} is not a phone number")]
+    NotANumber(String),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_chain_says_each_cause_once() {
+        let write = StoreError::Write {
+            path: PathBuf::from("/snapshots/a.md"),
+            error: std::io::Error::other("No space left on device"),
+        };
+        // The message already quotes its cause: it is not said again.
+        assert_eq!(
+            chain(&write),
+            "cannot write /snapshots/a.md: No space left on device"
+        );
+        assert!(
+            std::error::Error::source(&write).is_some(),
+            "the cause is kept"
+        );
+        // A message of its own layer only: the cause follows it.
+        let output = Error::Output(std::io::Error::other("Broken pipe"));
+        assert_eq!(chain(&output), "cannot write to stdout: Broken pipe");
+        // Wrapped twice, through a transparent layer: still once.
+        let unfinished = Error::Store(StoreError::Unfinished {
+            dir: PathBuf::from("/s"),
+            journal: PathBuf::from("/s/j"),
+            error: Box::new(write),
+        });
+        assert_eq!(chain(&unfinished).matches("No space left").count(), 1);
+    }
 }

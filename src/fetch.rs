@@ -13,7 +13,7 @@ use url::Url;
 
 use crate::config::HttpSettings;
 use crate::document::{Body, Document, Media, ReadBy};
-use crate::error::{Error, FetchError};
+use crate::error::{causes, Error, FetchError};
 use crate::retry::{self, Attempt};
 
 /// Redirects followed before giving up.
@@ -49,7 +49,7 @@ pub fn client(user_agent: &str, timeout: Duration) -> Result<Client, Error> {
         .redirect(reqwest::redirect::Policy::limited(MAX_REDIRECTS))
         .pool_max_idle_per_host(8)
         .build()
-        .map_err(|e| Error::Client(e.to_string()))
+        .map_err(Error::Client)
 }
 
 /// Limits requests in flight: over all hosts, and per host.
@@ -178,18 +178,13 @@ impl Fetcher {
             .headers(headers)
             .send()
             .await
-            .map_err(|e| (classify(&e, url, self.settings.timeout), None))?;
+            .map_err(|e| (classify(e, url, self.settings.timeout), None))?;
         let status = resp.status();
         let final_url = resp.url().clone();
         if status == StatusCode::NOT_MODIFIED {
             // 304 only answers a conditional request; to any other it is an odd answer.
             if !conditional {
-                return Err((
-                    FetchError::Odd(
-                        "304 Not Modified to a request that was not conditional".into(),
-                    ),
-                    None,
-                ));
+                return Err((FetchError::NotModifiedUnasked, None));
             }
             return Ok(Fetched::NotModified { final_url });
         }
@@ -250,7 +245,7 @@ impl Fetcher {
                     body.extend_from_slice(&chunk);
                 }
                 Ok(None) => break,
-                Err(e) => return Err((classify(&e, url, self.settings.timeout), None)),
+                Err(e) => return Err((classify(e, url, self.settings.timeout), None)),
             }
         }
         let media = Media::sniff(content_type.as_deref(), &body)
@@ -314,7 +309,7 @@ pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 }
 
 /// Maps a transport error to what a user can act on. Never includes the URL's query.
-pub fn classify(e: &reqwest::Error, url: &Url, timeout: Duration) -> FetchError {
+pub fn classify(e: reqwest::Error, url: &Url, timeout: Duration) -> FetchError {
     if e.is_timeout() {
         return FetchError::Timeout {
             secs: timeout.as_secs(),
@@ -325,8 +320,7 @@ pub fn classify(e: &reqwest::Error, url: &Url, timeout: Duration) -> FetchError 
             limit: MAX_REDIRECTS,
         };
     }
-    let chain = error_chain(e);
-    let lower = chain.to_ascii_lowercase();
+    let lower = causes(&e).to_ascii_lowercase();
     if lower.contains("dns error")
         || lower.contains("failed to lookup address")
         || lower.contains("name or service not known")
@@ -336,32 +330,13 @@ pub fn classify(e: &reqwest::Error, url: &Url, timeout: Duration) -> FetchError 
             host: url.host_str().unwrap_or("").to_string(),
         };
     }
-    if e.is_connect() || lower.contains("connection") || e.is_body() || e.is_request() {
-        return FetchError::Connect(chain);
+    // reqwest's error names the URL, whose query may hold a token: it is kept without it.
+    let connect = e.is_connect() || lower.contains("connection") || e.is_body() || e.is_request();
+    let error = Arc::new(e.without_url());
+    if connect {
+        return FetchError::Connect { error };
     }
-    FetchError::Other(chain)
-}
-
-/// The error's sources joined, without the URL reqwest puts into its own message.
-fn error_chain(e: &reqwest::Error) -> String {
-    let mut parts = Vec::new();
-    let mut src = std::error::Error::source(e);
-    while let Some(s) = src {
-        parts.push(s.to_string());
-        src = s.source();
-    }
-    if parts.is_empty() {
-        parts.push(
-            if e.is_body() {
-                "the connection broke while reading the body"
-            } else {
-                "request failed"
-            }
-            .to_string(),
-        );
-    }
-    parts.dedup();
-    parts.join(": ")
+    FetchError::Other { error }
 }
 
 /// Decodes a body: byte-order mark, then the HTTP header's charset, then `<meta charset>`,

@@ -28,7 +28,8 @@ fn main() -> std::process::ExitCode {
     match policy_watch::run_blocking(invocation) {
         Ok(code) => std::process::ExitCode::from(code as u8),
         Err(err) => {
-            eprintln!("policy-watch: {:#}", anyhow::Error::from(err));
+            // The error and its causes, each once.
+            eprintln!("policy-watch: {}", policy_watch::error::chain(&err));
             // Errors that stop a whole run are bad configuration, usage or an unusable store.
             std::process::ExitCode::from(2)
         }

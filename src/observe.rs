@@ -186,7 +186,7 @@ impl Observer {
         let (extracted, raw, final_url, validators, read) = match fetched {
             Read::NotModified { final_url } => {
                 let extracted = restored.ok_or_else(|| {
-                    TargetError::Internal("304 Not Modified, but the stored page is gone".into())
+                    TargetError::Internal("304 Not Modified, but the stored page is gone")
                 })?;
                 (
                     extracted,
@@ -262,7 +262,7 @@ impl Observer {
             Ok(Read::Document(doc, extracted)) => (doc, extracted),
             Ok(_) => {
                 return Err(TargetError::Internal(
-                    "a 304 answered a request without validators".into(),
+                    "a 304 answered a request without validators",
                 ))
             }
             Err(error) => {

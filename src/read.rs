@@ -121,7 +121,7 @@ impl Reader {
                     Ok(Read::Document(doc, x?))
                 }
                 Fetched::NotModified { .. } => Err(TargetError::Internal(
-                    "a 304 answered a request without validators".into(),
+                    "a 304 answered a request without validators",
                 )),
             };
         }
@@ -150,7 +150,7 @@ impl Reader {
         target: &Target,
     ) -> (Document, Result<Extracted, TargetError>) {
         let Ok(_slot) = self.parse_slots.clone().acquire_owned().await else {
-            return (doc, Err(TargetError::Internal("parse slots closed".into())));
+            return (doc, Err(TargetError::Internal("parse slots closed")));
         };
         let rules = target.rules.clone();
         let fallback = doc.final_url.clone();
@@ -168,7 +168,7 @@ impl Reader {
                     read: ReadBy::Http,
                     validators: Validators::default(),
                 },
-                Err(TargetError::Internal(format!("extraction crashed: {e}"))),
+                Err(TargetError::Crashed { error: Arc::new(e) }),
             ),
         }
     }

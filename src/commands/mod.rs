@@ -96,8 +96,7 @@ impl ExitCode {
 
 /// Runs one command on a runtime of its own: what the binary calls.
 pub fn run_blocking(invocation: Invocation) -> Result<ExitCode, Error> {
-    let runtime = tokio::runtime::Runtime::new()
-        .map_err(|e| Error::Internal(format!("cannot start the async runtime: {e}")))?;
+    let runtime = tokio::runtime::Runtime::new().map_err(Error::Runtime)?;
     runtime.block_on(run(invocation))
 }
 
@@ -111,7 +110,10 @@ pub async fn run(invocation: Invocation) -> Result<ExitCode, Error> {
             let config = config;
             tokio::task::spawn_blocking(move || site::run(&config, &dir, base_url.as_deref(), &out))
                 .await
-                .map_err(|e| Error::Internal(format!("the site build crashed: {e}")))?
+                .map_err(|error| Error::Crashed {
+                    what: "the site build",
+                    error,
+                })?
         }
         Command::Check {
             ids,

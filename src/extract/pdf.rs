@@ -36,7 +36,7 @@ pub fn extract_pdf(bytes: &[u8], rules: &Rules) -> Result<Extracted, ExtractErro
             let read = catch_unwind(AssertUnwindSafe(|| read_lines(&owned)));
             let _ = tx.send(read);
         })
-        .map_err(|e| ExtractError::Pdf(format!("cannot start the PDF reader: {e}")))?;
+        .map_err(|e| ExtractError::PdfReader(std::sync::Arc::new(e)))?;
     let (pages, lines) = match rx.recv_timeout(TIME_LIMIT) {
         Ok(Ok(read)) => read?,
         Ok(Err(panic)) => {
@@ -45,19 +45,16 @@ pub fn extract_pdf(bytes: &[u8], rules: &Rules) -> Result<Extracted, ExtractErro
                 .map(|s| s.to_string())
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_default();
-            return Err(ExtractError::Pdf(format!(
-                "the PDF reader crashed on this file ({why})"
-            )));
+            return Err(ExtractError::PdfCrashed { said: why });
         }
         // The reader thread is left to finish on its own; its result is never used.
         Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
-            return Err(ExtractError::Pdf(format!(
-                "reading it took longer than {} s",
-                TIME_LIMIT.as_secs()
-            )))
+            return Err(ExtractError::PdfTimeout {
+                secs: TIME_LIMIT.as_secs(),
+            })
         }
         Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
-            return Err(ExtractError::Pdf("the PDF reader stopped".into()))
+            return Err(ExtractError::PdfStopped)
         }
     };
     let mut blocks = paragraphs(&lines);
@@ -236,13 +233,13 @@ struct TextState {
 
 /// Reads every page's text as positioned lines: (pages, lines).
 fn read_lines(bytes: &[u8]) -> Result<(usize, Vec<Line>), ExtractError> {
-    let pdf_err = |e: lopdf::Error| ExtractError::Pdf(e.to_string());
+    let pdf_err = |e: lopdf::Error| ExtractError::Pdf(std::sync::Arc::new(e));
     let mut doc = Document::load_mem(bytes).map_err(pdf_err)?;
     if doc.is_encrypted() {
         // Most encrypted policies only restrict printing or copying: their user password is
         // empty.
         doc.decrypt("")
-            .map_err(|_| ExtractError::Pdf("it is encrypted with a password".into()))?;
+            .map_err(|e| ExtractError::PdfEncrypted(std::sync::Arc::new(e)))?;
     }
     let pages = doc.get_pages();
     let mut lines = Vec::new();

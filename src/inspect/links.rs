@@ -14,7 +14,7 @@ use url::Url;
 
 use super::{anchors, normalize_url, without_fragment, Finding, FindingKind, Page, Watched};
 use crate::config::LinkSettings;
-use crate::error::{Error, FetchError};
+use crate::error::{ContactError, Error, FetchError};
 use crate::fetch::{self, Limiter, MAX_REDIRECTS};
 use crate::retry::{self, Attempt};
 
@@ -113,7 +113,7 @@ impl LinkChecker {
             .redirect(reqwest::redirect::Policy::none())
             .pool_max_idle_per_host(settings.per_host)
             .build()
-            .map_err(|e| Error::Client(e.to_string()))?;
+            .map_err(Error::Client)?;
         Ok(LinkChecker {
             client,
             settings: settings.clone(),
@@ -209,7 +209,7 @@ impl LinkChecker {
                     .request(method.clone(), current.clone())
                     .send()
                     .await
-                    .map_err(|e| fetch::classify(&e, &current, self.settings.timeout))?
+                    .map_err(|e| fetch::classify(e, &current, self.settings.timeout))?
             };
             let status = resp.status();
             let next = resp
@@ -352,7 +352,11 @@ pub async fn findings(page: &Page<'_>, checker: &LinkChecker, watched: &Watched)
                             id: format!("broken:{target}:{url}"),
                             kind: FindingKind::Broken,
                             message: format!("Malformed {} link {url}: {why}", url.scheme()),
-                            context: page.quote(b, i, &marker(&link.text, url.as_str(), &why)),
+                            context: page.quote(
+                                b,
+                                i,
+                                &marker(&link.text, url.as_str(), &why.to_string()),
+                            ),
                             url: Some(url.to_string()),
                             section: page.section_label(b),
                         });
@@ -582,17 +586,17 @@ fn percent_decode(s: &str) -> String {
 }
 
 /// Syntax of a `mailto:` or `tel:` link; nothing is sent anywhere.
-pub fn contact_syntax(url: &Url) -> Result<(), String> {
+pub fn contact_syntax(url: &Url) -> Result<(), ContactError> {
     let body = percent_decode(url.path());
     match url.scheme() {
         "mailto" => {
             if body.trim().is_empty() {
-                return Err("no e-mail address".into());
+                return Err(ContactError::NoAddress);
             }
             for addr in body.split(',') {
                 let addr = addr.trim();
                 if !is_email(addr) {
-                    return Err(format!("“{addr}” is not an e-mail address"));
+                    return Err(ContactError::NotAnAddress(addr.to_string()));
                 }
             }
             Ok(())
@@ -607,7 +611,7 @@ pub fn contact_syntax(url: &Url) -> Result<(), String> {
             if allowed && digits >= 3 {
                 Ok(())
             } else {
-                Err(format!("“{number}” is not a phone number"))
+                Err(ContactError::NotANumber(number.to_string()))
             }
         }
         _ => Ok(()),

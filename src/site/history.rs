@@ -163,9 +163,9 @@ fn run(dir: &Path, args: &[&str]) -> Result<String, SiteError> {
             stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
         });
     }
-    String::from_utf8(out.stdout).map_err(|e| SiteError::Git {
+    String::from_utf8(out.stdout).map_err(|e| SiteError::GitText {
         args: args.join(" "),
-        stderr: format!("printed something that is not UTF-8: {e}"),
+        error: e.utf8_error(),
     })
 }
 
@@ -174,6 +174,10 @@ fn cat_blobs(dir: &Path, blobs: &[String]) -> Result<HashMap<String, Arc<str>>, 
     let failed = |stderr: String| SiteError::Git {
         args: "cat-file --batch".into(),
         stderr,
+    };
+    let unread = |error: std::io::Error| SiteError::GitRead {
+        args: "cat-file --batch",
+        error,
     };
     let mut child = git(dir, &["cat-file", "--batch"])
         .stdin(Stdio::piped())
@@ -199,18 +203,14 @@ fn cat_blobs(dir: &Path, blobs: &[String]) -> Result<HashMap<String, Arc<str>>, 
     let mut header = String::new();
     for blob in blobs {
         header.clear();
-        reader
-            .read_line(&mut header)
-            .map_err(|e| failed(e.to_string()))?;
+        reader.read_line(&mut header).map_err(unread)?;
         let fields: Vec<&str> = header.split_whitespace().collect();
         let size: usize = match fields[..] {
             [_, "blob", size] => size.parse().map_err(|_| failed(header.clone()))?,
             _ => return Err(failed(format!("{blob}: {}", header.trim()))),
         };
         let mut bytes = vec![0; size + 1];
-        reader
-            .read_exact(&mut bytes)
-            .map_err(|e| failed(e.to_string()))?;
+        reader.read_exact(&mut bytes).map_err(unread)?;
         bytes.pop(); // the newline after the contents
         let text = match String::from_utf8(bytes) {
             Ok(s) => s,

@@ -376,10 +376,7 @@ impl Store {
                     .into(),
             )),
             Err(OpenError::Refused(why)) => Err(damaged(why.to_string())),
-            Err(OpenError::Io(e)) => Err(TargetError::Store(format!(
-                "cannot read {}: {e}",
-                path.display()
-            ))),
+            Err(OpenError::Io(error)) => Err(unreadable(path, error)),
         }
     }
 
@@ -406,10 +403,7 @@ impl Store {
                     file: path.display().to_string(),
                     why: why.to_string(),
                 }),
-                Err(OpenError::Io(e)) => Err(TargetError::Store(format!(
-                    "cannot read {}: {e}",
-                    path.display()
-                ))),
+                Err(OpenError::Io(error)) => Err(unreadable(&path, error)),
             },
         }
     }
@@ -513,6 +507,14 @@ fn name_of(path: &Path) -> String {
     path.file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default()
+}
+
+/// A file of the store that cannot be read: the target fails alone, with the cause kept.
+fn unreadable(path: &Path, error: std::io::Error) -> TargetError {
+    TargetError::Store(std::sync::Arc::new(StoreError::Read {
+        path: path.to_path_buf(),
+        error,
+    }))
 }
 
 #[cfg(test)]

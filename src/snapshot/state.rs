@@ -10,7 +10,7 @@ use jiff::Timestamp;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::files::{printable, read_own, replace, sync_dir, OpenError};
+use super::files::{read_own, replace, sync_dir, OpenError};
 use super::Store;
 use crate::alert::TargetState;
 use crate::error::{Refusal, StateProblem, StoreError};
@@ -61,8 +61,7 @@ impl LegacyState {
 
 /// Parses and validates one target's state.
 fn parse(bytes: &[u8], now: Timestamp) -> Result<TargetState, StateProblem> {
-    let state: TargetState = serde_json::from_slice(bytes)
-        .map_err(|e| StateProblem::Syntax(printable(&e.to_string(), 200)))?;
+    let state: TargetState = serde_json::from_slice(bytes).map_err(StateProblem::Syntax)?;
     state.validate(now)?;
     Ok(state)
 }
@@ -162,10 +161,8 @@ impl Store {
             #[serde(borrow, default)]
             targets: BTreeMap<String, &'a RawValue>,
         }
-        let text = std::str::from_utf8(&bytes)
-            .map_err(|e| StateProblem::Syntax(format!("not UTF-8 text: {e}")))?;
-        let file: File<'_> = serde_json::from_str(text)
-            .map_err(|e| StateProblem::Syntax(printable(&e.to_string(), 200)))?;
+        let text = std::str::from_utf8(&bytes).map_err(StateProblem::NotText)?;
+        let file: File<'_> = serde_json::from_str(text).map_err(StateProblem::Syntax)?;
         let entries = file
             .targets
             .into_iter()

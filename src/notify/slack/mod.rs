@@ -566,7 +566,7 @@ impl SlackNotifier {
             .body(Full::new(Bytes::from(body)))
             .map_err(|e| Failure::Rejected(self.redact(&format!("bad webhook request: {e}"))))?;
         let response = self.webhook_client.request(request).await.map_err(|e| {
-            let why = self.redact(&error_chain(&e));
+            let why = self.redact(&crate::error::chain(&e));
             if e.is_connect() {
                 Failure::Transient(format!("connection failed: {why}"))
             } else {
@@ -649,7 +649,7 @@ impl SlackNotifier {
                     .and_then(|c| c.downcast_ref::<hyper_util::client::legacy::Error>())
                     .is_some_and(|e| e.is_connect());
                 let why = cause
-                    .map(|c| error_chain(c as &(dyn std::error::Error + 'static)))
+                    .map(|c| crate::error::chain(c as &(dyn std::error::Error + 'static)))
                     .unwrap_or_else(|| "unknown error".into());
                 let why = self.redact(&why);
                 if connect {
@@ -669,7 +669,7 @@ impl SlackNotifier {
                 let why = e
                     .cause
                     .as_deref()
-                    .map(|c| error_chain(c as &(dyn std::error::Error + 'static)))
+                    .map(|c| crate::error::chain(c as &(dyn std::error::Error + 'static)))
                     .or(e.message.clone())
                     .unwrap_or_else(|| "unknown error".into());
                 Failure::Transient(self.redact(&why))
@@ -716,20 +716,6 @@ fn https_connector() -> Result<HttpsConnector<HttpConnector>, NotifyError> {
 }
 
 pub(crate) use super::secrets::redact;
-
-/// An error and its causes, one after the other, without repeats.
-fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    let mut next = Some(error);
-    while let Some(e) = next {
-        let s = e.to_string();
-        if !parts.iter().any(|p| p.contains(&s)) {
-            parts.push(s);
-        }
-        next = e.source();
-    }
-    parts.join(": ")
-}
 
 /// The first line of a body, cut to a length fit for a log line.
 fn short(text: &str) -> String {
