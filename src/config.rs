@@ -115,10 +115,6 @@ pub enum SlackRoute {
     WebhookEnv(String),
 }
 
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 // ---- the file format -------------------------------------------------------
 
 #[derive(Deserialize)]

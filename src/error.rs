@@ -248,7 +248,7 @@ pub enum StateProblem {
     Unreadable(#[source] std::io::Error),
     /// The file is not the JSON policy-watch writes; its text is cut and made printable, since
     /// anyone who can commit can write it.
-    #[error("not valid alert state ({})", crate::snapshot::printable(&.0.to_string(), 200))]
+    #[error("not valid alert state ({})", crate::text::printable(&.0.to_string(), 200))]
     Syntax(#[source] serde_json::Error),
     #[error("not valid alert state (not UTF-8 text: {0})")]
     NotText(#[source] std::str::Utf8Error),

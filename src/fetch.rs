@@ -2,7 +2,7 @@
 //! requests and charset decoding. Also the per-host and global limits on requests in flight.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, Once};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use encoding_rs::Encoding;
@@ -30,18 +30,9 @@ pub enum Fetched {
     Document(Document),
 }
 
-/// Installs the one rustls crypto provider of the binary (ring). Safe to call often.
-pub fn install_crypto_provider() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        // Err means another provider was installed first, which is fine too.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-    });
-}
-
 /// Builds the HTTP client every stage shares.
 pub fn client(user_agent: &str, timeout: Duration) -> Result<Client, Error> {
-    install_crypto_provider();
+    crate::tls::install_crypto_provider();
     Client::builder()
         .user_agent(user_agent)
         .timeout(timeout)

@@ -18,6 +18,7 @@ pub mod error;
 pub mod extract;
 pub mod facts;
 pub(crate) mod fetch;
+pub(crate) mod hash;
 pub mod inspect;
 pub mod notify;
 pub(crate) mod observe;
@@ -29,6 +30,8 @@ pub(crate) mod retry;
 pub mod shard;
 pub mod site;
 pub(crate) mod snapshot;
+pub(crate) mod text;
+pub(crate) mod tls;
 
 pub use commands::{run, run_blocking, Command, ExitCode, Invocation};
 pub use config::{Config, Target};

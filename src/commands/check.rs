@@ -262,7 +262,7 @@ impl Transactions<'_> {
             } else {
                 eprintln!(
                     "policy-watch: dry run: the messages for {} are shown above; none was posted, and nothing was written",
-                    crate::report::plural(books.previews, "target", "targets"),
+                    crate::text::plural(books.previews, "target", "targets"),
                 );
             }
         } else {

@@ -11,7 +11,8 @@ use crate::error::Error;
 use crate::inspect::Finding;
 use crate::observe::Mode;
 use crate::outcome::{self, Input};
-use crate::report::{escape_markdown, plural, Format};
+use crate::report::{escape_markdown, Format};
+use crate::text::plural;
 
 /// What `preview` shows (its JSON form).
 #[derive(Debug, Serialize)]

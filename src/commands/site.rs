@@ -8,6 +8,7 @@ use super::{print_failed, ExitCode, Printer};
 use crate::config::Config;
 use crate::error::Error;
 use crate::site;
+use crate::text::plural;
 
 pub(super) fn run(
     config: &Config,
@@ -32,8 +33,4 @@ pub(super) fn run(
     }
     out.print(&text).map_err(print_failed)?;
     Ok(ExitCode::Ok)
-}
-
-fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }

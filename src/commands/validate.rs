@@ -15,7 +15,7 @@ use crate::document::ReadBy;
 use crate::error::{Error, TargetError};
 use crate::inspect::Finding;
 use crate::observe::{Current, Mode};
-use crate::report::plural;
+use crate::text::{plural, truncate};
 
 /// Less text than this in the content root is suspicious for a policy.
 const FEW_CHARS: usize = 500;
@@ -269,12 +269,7 @@ fn toml_string(s: &str) -> String {
 }
 
 fn short(text: &str) -> String {
-    let t: String = text.chars().take(120).collect();
-    if t.len() < text.len() {
-        format!("{t}…")
-    } else {
-        t
-    }
+    truncate(text, 121)
 }
 
 #[cfg(test)]

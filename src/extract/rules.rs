@@ -173,13 +173,7 @@ impl Rules {
             h.update(p.as_bytes());
             h.update([0]);
         }
-        let hash = format!(
-            "sha256:{}",
-            h.finalize()
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect::<String>()
-        );
+        let hash = format!("sha256:{}", crate::hash::hex(&h.finalize()));
 
         Ok(Rules {
             select,

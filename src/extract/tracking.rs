@@ -120,28 +120,7 @@ fn is_volatile_value(name: &str, value: &str) -> bool {
 
 /// Decodes `%xx` and `+` (for the checks above only; the URL itself keeps its spelling).
 fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'%' if i + 2 < b.len() => {
-                let hex = |c: u8| (c as char).to_digit(16);
-                match (hex(b[i + 1]), hex(b[i + 2])) {
-                    (Some(h), Some(l)) => {
-                        out.push((h * 16 + l) as u8);
-                        i += 3;
-                        continue;
-                    }
-                    _ => out.push(b'%'),
-                }
-            }
-            b'+' => out.push(b' '),
-            c => out.push(c),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    crate::text::percent_decode(&s.replace('+', " "))
 }
 
 /// The URL without tracking and session parameters (and without a `;jsessionid=…` path

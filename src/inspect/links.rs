@@ -17,6 +17,7 @@ use crate::config::LinkSettings;
 use crate::error::{ContactError, Error, FetchError};
 use crate::fetch::{self, Limiter, MAX_REDIRECTS};
 use crate::retry::{self, Attempt};
+use crate::text::percent_decode;
 
 /// The first pause between retries when none is configured; it doubles on every retry.
 pub const DEFAULT_BACKOFF: Duration = Duration::from_millis(500);
@@ -98,7 +99,7 @@ struct Round {
 impl LinkChecker {
     /// A checker with `[links]` settings, sending `user_agent`.
     pub fn new(settings: &LinkSettings, user_agent: &str) -> Result<Self, Error> {
-        fetch::install_crypto_provider();
+        crate::tls::install_crypto_provider();
         let mut headers = HeaderMap::new();
         headers.insert(
             header::ACCEPT,
@@ -565,26 +566,6 @@ fn is_same_page(page: &Page<'_>, url: &Url) -> bool {
     key == without_fragment(page.url) || key == without_fragment(&page.target.url)
 }
 
-/// `%XX` escapes decoded (invalid UTF-8 replaced).
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 /// Syntax of a `mailto:` or `tel:` link; nothing is sent anywhere.
 pub fn contact_syntax(url: &Url) -> Result<(), ContactError> {
     let body = percent_decode(url.path());
@@ -668,12 +649,5 @@ mod tests {
         assert!(!looks_like_policy(&url("https://example.com/pricing")));
         // The host alone does not make a policy.
         assert!(!looks_like_policy(&url("https://privacy.example.com/")));
-    }
-
-    #[test]
-    fn fragments_are_percent_decoded() {
-        assert_eq!(percent_decode("gr%C3%B6%C3%9Fe"), "größe");
-        assert_eq!(percent_decode("100%"), "100%");
-        assert_eq!(percent_decode("a%2"), "a%2");
     }
 }

@@ -394,14 +394,7 @@ impl Stream {
     }
 }
 
-/// "1 change", "2 changes".
-pub fn plural(n: usize, one: &str, many: &str) -> String {
-    if n == 1 {
-        format!("1 {one}")
-    } else {
-        format!("{n} {many}")
-    }
-}
+use crate::text::plural;
 
 /// Facts shown in a report before the rest are counted.
 pub const FACTS_SHOWN: usize = 5;

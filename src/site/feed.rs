@@ -40,7 +40,7 @@ pub fn urn(name: &str) -> String {
     b.copy_from_slice(&h[..16]);
     b[6] = (b[6] & 0x0f) | 0x50;
     b[8] = (b[8] & 0x3f) | 0x80;
-    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    let hex = crate::hash::hex(&b);
     format!(
         "urn:uuid:{}-{}-{}-{}-{}",
         &hex[0..8],

@@ -19,12 +19,12 @@ use std::sync::Mutex;
 
 use jiff::Timestamp;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use url::Url;
 
 use crate::config::Config;
 use crate::diff::{self, Change};
 use crate::error::SiteError;
+use crate::text::plural;
 use feed::{Entry, EntryParts};
 use history::Version;
 use html::esc;
@@ -294,22 +294,12 @@ fn findings(shared: &Option<serde_json::Value>, dir: &Path, id: &str) -> Option<
     Some(out)
 }
 
-/// `sha256` hex of a version's text: the same as its metadata's content hash.
-fn content_hex(text: &str) -> String {
-    let h = Sha256::digest(text.as_bytes());
-    h.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 fn date(t: Timestamp) -> String {
     t.strftime("%Y-%m-%d %H:%M UTC").to_string()
 }
 
 fn short(commit: &str) -> &str {
     &commit[..commit.len().min(7)]
-}
-
-fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// The sections of a version (its lines split at the top-level headings, as
@@ -450,7 +440,7 @@ fn render_target(
     // Keys: the content hash; the newest version with a text has the plain anchor.
     let keys: Vec<String> = versions
         .iter()
-        .map(|v| content_hex(&v.text)[..12].to_string())
+        .map(|v| crate::hash::sha256_hex(v.text.as_bytes())[..12].to_string())
         .collect();
     let mut anchors: Vec<String> = vec![String::new(); n];
     let mut newest_of: HashMap<&str, usize> = HashMap::new();

@@ -174,35 +174,11 @@ pub(super) fn sync_dir(dir: &Path) {
     }
 }
 
-/// Text read from a file in the snapshot folder (which anyone who can commit to the repository
-/// can write), made safe to print on a terminal: control characters (escape codes, bells,
-/// carriage returns) are shown escaped, and it is cut at `max` characters.
-pub fn printable(text: &str, max: usize) -> String {
-    let mut out = String::new();
-    for (i, c) in text.chars().enumerate() {
-        if i == max {
-            out.push('…');
-            break;
-        }
-        if c.is_control() || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}') {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
+pub use crate::text::printable;
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn printable_escapes_control_characters_and_cuts() {
-        assert_eq!(printable("a\u{1b}[31mb\u{7}", 80), "a\\u{1b}[31mb\\u{7}");
-        assert_eq!(printable("abcdef", 3), "abc…");
-        assert_eq!(printable("über", 80), "über");
-    }
 
     #[cfg(unix)]
     #[test]

@@ -17,10 +17,8 @@ use std::path::{Path, PathBuf};
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::alert::TargetState;
-use crate::config::hex;
 use crate::document::{Body, Media, ReadBy};
 use crate::error::{Refusal, StoreError, TargetError};
 use files::{open_lock, read_own, replace, sync_dir, write_temp, OpenError};
@@ -81,10 +79,7 @@ pub struct Snapshot {
     pub markdown: String,
 }
 
-/// `sha256:<hex>` of a text.
-pub fn content_hash(text: &str) -> String {
-    format!("sha256:{}", hex(&Sha256::digest(text.as_bytes())))
-}
+pub use crate::hash::content_hash;
 
 /// The snapshot folder.
 #[derive(Debug, Clone)]

@@ -12,6 +12,7 @@ use crate::diff::{Change, LinkChange, Span, SpanOp};
 use crate::inspect::{Finding, FindingKind};
 use crate::notify::RunContext;
 use crate::report::{with_context, Status, TargetReport, CONTEXT_WORDS};
+use crate::text::{noun, truncate};
 
 /// Slack's limit for the text of a section block.
 pub const SECTION_MAX: usize = 3000;
@@ -108,12 +109,12 @@ pub fn compose(report: &TargetReport, ctx: &RunContext, layout: Layout) -> Compo
             let parts = thread.len();
             let in_thread = format!(
                 "the thread ({parts} {})",
-                plural(parts, "message", "messages")
+                noun(parts, "message", "messages")
             );
             blocks.push(context_line(if omitted > 0 {
                 format!(
                     "🧵 … {omitted} more {} — full diff in {in_thread}",
-                    plural(omitted, "change", "changes")
+                    noun(omitted, "change", "changes")
                 )
             } else {
                 format!("🧵 Full diff in {in_thread}")
@@ -336,7 +337,7 @@ fn thread_messages(report: &TargetReport, ctx: &RunContext) -> Vec<SlackMessageC
 /// "Policy name: what happened" in a header block, emoji first.
 fn header(report: &TargetReport) -> SlackBlock {
     let text = format!("{} {}: {}", emoji(report), report.name, report.headline());
-    let text = truncate_chars(&text, HEADER_MAX);
+    let text = truncate(&text, HEADER_MAX);
     SlackHeaderBlock::new(SlackBlockPlainText::new(text).with_emoji(true).into()).into()
 }
 
@@ -418,8 +419,8 @@ fn status_text(report: &TargetReport) -> Option<String> {
                 let (removed, added) = report.word_counts();
                 lines.push(format!(
                     "*{n} {}*: {removed} {} removed, {added} added.",
-                    plural(n, "change", "changes"),
-                    plural(removed, "word", "words"),
+                    noun(n, "change", "changes"),
+                    noun(removed, "word", "words"),
                 ));
             }
         }
@@ -432,14 +433,6 @@ fn status_text(report: &TargetReport) -> Option<String> {
         );
     }
     (!lines.is_empty()).then(|| truncate_section(lines.join("\n")))
-}
-
-fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
-    if n == 1 {
-        one
-    } else {
-        many
-    }
 }
 
 /// A change as one section with a few words of context; `true` if it had to be cut.
@@ -742,7 +735,7 @@ fn finding_line(f: &Finding, detail: bool) -> String {
     }
     if detail {
         if let Some(context) = f.context.as_deref().filter(|s| !s.trim().is_empty()) {
-            let context = truncate_chars(context.trim(), 300);
+            let context = truncate(context.trim(), 300);
             line.push_str(&format!("\n      “{}”", escape::text(&context)));
         }
         if let Some(url) = f
@@ -789,7 +782,7 @@ fn findings_blocks(report: &TargetReport) -> Vec<SlackBlock> {
     if still_open > 0 && (!report.new_findings.is_empty() || !report.resolved_findings.is_empty()) {
         blocks.push(context_line(format!(
             "{still_open} earlier {} still open.",
-            plural(still_open, "finding is", "findings are")
+            noun(still_open, "finding is", "findings are")
         )));
     }
     blocks
@@ -822,7 +815,7 @@ fn kind_counts(findings: &[Finding]) -> Option<String> {
             FindingKind::Unwatched => ("linked policy not watched", "linked policies not watched"),
             _ => return format!("{n} {}", humanize(kind).to_lowercase()),
         };
-        format!("{n} {}", plural(n, one, many))
+        crate::text::plural(n, one, many)
     };
     Some(
         counts
@@ -846,7 +839,7 @@ fn more_line(report: &TargetReport, ctx: &RunContext, omitted: usize, cut: bool)
     if omitted > 0 {
         format!(
             "… {omitted} more {} — full diff in {place}",
-            plural(omitted, "change", "changes")
+            noun(omitted, "change", "changes")
         )
     } else if cut {
         format!("… long changes were shortened — full diff in {place}")
@@ -867,13 +860,13 @@ fn fallback_text(report: &TargetReport) -> String {
         let (removed, added) = report.word_counts();
         text.push_str(&format!(
             " — {n} {} ({removed} {} removed, {added} added)",
-            plural(n, "change", "changes"),
-            plural(removed, "word", "words")
+            noun(n, "change", "changes"),
+            noun(removed, "word", "words")
         ));
     }
     if !report.new_findings.is_empty() {
         let n = report.new_findings.len();
-        text.push_str(&format!(" — {n} new {}", plural(n, "finding", "findings")));
+        text.push_str(&format!(" — {n} new {}", noun(n, "finding", "findings")));
     }
     if let Some(e) = report
         .error
@@ -910,7 +903,7 @@ fn truncate_section(text: String) -> String {
         text
     } else {
         // Cut before any entity or link that the cut would break.
-        let mut cut = truncate_chars(&text, SECTION_MAX - 1);
+        let mut cut = truncate(&text, SECTION_MAX - 1);
         if let Some(i) = cut.rfind(['&', '<']) {
             if !cut[i..].contains([';', '>']) {
                 cut.truncate(i);
@@ -919,15 +912,6 @@ fn truncate_section(text: String) -> String {
         cut.push('…');
         cut
     }
-}
-
-fn truncate_chars(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        return text.to_string();
-    }
-    let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
-    out.push('…');
-    out
 }
 
 #[cfg(test)]

@@ -125,7 +125,7 @@ pub struct Undelivered {
 /// Names an alert by what its thread says, so that the next run recognises the same alert.
 fn alert_key(composed: &Composed) -> String {
     let thread = serde_json::to_string(&composed.thread).unwrap_or_default();
-    crate::snapshot::content_hash(&thread)
+    crate::hash::content_hash(&thread)
 }
 
 impl fmt::Debug for SlackNotifier {
@@ -701,12 +701,12 @@ fn chat_request(
 /// The TLS connector for Slack: ring (the crate's one crypto provider), the platform's
 /// certificate verifier, and plain `http://` too, for local mocks.
 fn https_connector() -> Result<HttpsConnector<HttpConnector>, NotifyError> {
-    crate::fetch::install_crypto_provider();
+    crate::tls::install_crypto_provider();
     let mut http = HttpConnector::new();
     http.enforce_http(false);
     http.set_connect_timeout(Some(CONNECT_TIMEOUT));
     let builder = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_provider_and_platform_verifier(rustls::crypto::ring::default_provider())
+        .with_provider_and_platform_verifier(crate::tls::provider())
         .map_err(|e| NotifyError::Settings(format!("cannot set up TLS for Slack: {e}")))?;
     Ok(builder
         .https_or_http()
@@ -719,14 +719,7 @@ pub(crate) use super::secrets::redact;
 
 /// The first line of a body, cut to a length fit for a log line.
 fn short(text: &str) -> String {
-    let line = text.lines().next().unwrap_or("");
-    if line.chars().count() > 200 {
-        let mut s: String = line.chars().take(199).collect();
-        s.push('…');
-        s
-    } else {
-        line.to_string()
-    }
+    crate::text::truncate(text.lines().next().unwrap_or(""), 200)
 }
 
 /// What to do about the error codes people run into.
