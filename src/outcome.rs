@@ -14,7 +14,7 @@ use crate::alert::{self, Announcements, Content, Seen, TargetState, Verdict};
 use crate::error::TargetError;
 use crate::inspect::Finding;
 use crate::observe::{Observation, Pending};
-use crate::report::{Status, TargetReport};
+use crate::report::{Compared, ContentChange, Event, Failure, Findings, Status, TargetReport};
 use crate::snapshot::content_hash;
 
 /// What a command makes of a target.
@@ -103,7 +103,7 @@ pub fn decide(input: Input<'_>) -> Outcome {
     if let (Some(site), Mode::Check) = (site_url, mode) {
         // The site shows a version under its content hash, so the page of a change is known
         // before the commit that records it.
-        report.page_url = Some(match (&hash, report.status) {
+        report.page_url = Some(match (&hash, report.status()) {
             (Some(hash), Status::Changed | Status::Watching) => {
                 crate::site::change_page(site, &report.id, hash)
             }
@@ -160,67 +160,90 @@ fn report(
     findings: Option<&[Finding]>,
 ) -> TargetReport {
     let t = &obs.target;
-    let mut report = TargetReport::new(&t.id, &t.name, t.url.as_str(), Status::Unchanged);
-    if let Some(said) = said.filter(|_| mode == Mode::Check) {
+    let announced = said.filter(|_| mode == Mode::Check);
+    let event = event(obs, mode, said);
+    let mut report = TargetReport::new(&t.id, &t.name, t.url.as_str(), event);
+    if let Some(said) = announced {
         report.back = said.back;
-        report.new_findings.clone_from(&said.opened);
-        report.resolved_findings.clone_from(&said.resolved);
-        report.open_findings.clone_from(&said.open);
+        report.findings = Findings {
+            new: said.opened.clone(),
+            resolved: said.resolved.clone(),
+            open: said.open.clone(),
+        };
     }
     if mode == Mode::Links {
-        report.open_findings = findings.map(<[Finding]>::to_vec).unwrap_or_default();
+        report.findings.open = findings.map(<[Finding]>::to_vec).unwrap_or_default();
     }
+    if let Ok(cur) = &obs.result {
+        report.final_url = Some(cur.final_url.to_string());
+        // `links` does not compare: how the page was read plays no part there.
+        report.read = (mode != Mode::Links).then_some(cur.read);
+    }
+    report
+}
+
+/// What happened to the target.
+fn event(obs: &Observation, mode: Mode, said: Option<&Announcements>) -> Event {
     let cur = match &obs.result {
         Err(e) => {
-            report.status = Status::Failed;
-            report.error = Some(e.to_string());
-            report.damaged = matches!(e, TargetError::Damaged { .. });
-            if let Some(said) = said.filter(|_| mode == Mode::Check) {
-                report.consecutive_failures = said.consecutive_failures;
-                report.unreachable_alert = said.unreachable;
-            }
-            return report;
+            let announced = said.filter(|_| mode == Mode::Check);
+            return Event::Failed(Failure {
+                error: e.to_string(),
+                consecutive: announced.map_or(0, |s| s.consecutive_failures),
+                unreachable: announced.is_some_and(|s| s.unreachable),
+                damaged: matches!(e, TargetError::Damaged { .. }),
+            });
         }
         Ok(cur) => cur,
     };
-    report.final_url = Some(cur.final_url.to_string());
-    report.blocks = crate::diff::blocks(&cur.markdown).len();
+    let blocks = crate::diff::blocks(&cur.markdown).len();
     if mode == Mode::Links {
         // Fetched and inspected, not compared.
-        report.status = Status::Checked;
-        return report;
+        return Event::Checked { blocks };
     }
-    report.read = Some(cur.read);
-    report.rebaselined = cur.rebaselined;
-    report.volatile = cur.volatile;
     let Some(stored) = &obs.stored else {
-        report.status = if mode == Mode::Diff {
-            Status::NoSnapshot
+        return if mode == Mode::Diff {
+            Event::NoSnapshot { blocks }
         } else {
-            Status::Watching
+            Event::Watching { blocks }
         };
-        return report;
     };
-    match said.map(|s| s.content) {
+    let compared = Compared {
+        blocks,
+        rebaselined: cur.rebaselined,
+        volatile: cur.volatile,
+    };
+    let verdict = said.map_or(Verdict::Quiet, |s| s.content);
+    if let Verdict::Flip(at) = verdict {
         // A remembered variant again: nothing to say about the content.
-        Some(Verdict::Flip(at)) => {
-            report.alternate = Some(at);
-            return report;
-        }
-        Some(Verdict::BackTo(at)) => report.back_to = Some(at),
-        _ => {}
+        return Event::Unchanged {
+            compared,
+            alternate: Some(at),
+        };
     }
     let content_changed = !cur.changes.is_empty();
-    if content_changed || cur.moved_from.is_some() {
-        report.status = Status::Changed;
+    if !content_changed && cur.moved_from.is_none() {
+        return Event::Unchanged {
+            compared,
+            alternate: None,
+        };
     }
-    report.moved_from.clone_from(&cur.moved_from);
-    report.changes.clone_from(&cur.changes);
-    report.links = crate::diff::link_changes(&cur.changes);
-    if content_changed {
-        report.facts = crate::facts::facts(&stored.markdown, &cur.markdown, &cur.changes);
-    }
-    report
+    Event::Changed(Box::new(ContentChange {
+        compared,
+        changes: cur.changes.clone(),
+        links: crate::diff::link_changes(&cur.changes),
+        facts: if content_changed {
+            crate::facts::facts(&stored.markdown, &cur.markdown, &cur.changes)
+        } else {
+            Vec::new()
+        },
+        cited_in: Vec::new(),
+        moved_from: cur.moved_from.clone(),
+        back_to: match verdict {
+            Verdict::BackTo(at) => Some(at),
+            _ => None,
+        },
+    }))
 }
 
 #[cfg(test)]
@@ -343,8 +366,12 @@ mod tests {
 
     fn check(name: &str, input: Input<'_>, expect: &Expect) -> Outcome {
         let out = decide(input);
-        assert_eq!(out.report.status, expect.status, "{name}: status");
-        assert_eq!(out.report.headline(), expect.headline, "{name}: headline");
+        assert_eq!(out.report.status(), expect.status, "{name}: status");
+        assert_eq!(
+            crate::report::words::headline(&out.report),
+            expect.headline,
+            "{name}: headline"
+        );
         assert_eq!(out.store.is_some(), expect.stores, "{name}: stores");
         assert_eq!(
             out.after == *input.before,
@@ -434,14 +461,25 @@ mod tests {
         for mode in [Mode::Check, Mode::Diff] {
             let out = decide(input(&back, &remembers_a_and_b(true), None, mode));
             let r = &out.report;
-            assert_eq!(r.alternate, Some(day(1)), "{mode:?}");
-            assert!(r.changes.is_empty() && r.links.is_empty() && r.facts.is_empty());
+            assert_eq!(
+                r.event,
+                Event::Unchanged {
+                    compared: Compared {
+                        blocks: 2,
+                        rebaselined: false,
+                        volatile: 0
+                    },
+                    alternate: Some(day(1))
+                },
+                "{mode:?}: no change, no facts, only the version it shows again"
+            );
             assert!(!r.is_news(), "{mode:?}: a quiet flip is no news");
         }
         // The first return is told with the date of the version it returns to.
         let out = decide(input(&back, &remembers_a_and_b(false), None, Mode::Check));
-        assert_eq!(out.report.back_to, Some(day(1)));
-        assert!(!out.report.changes.is_empty());
+        let change = out.report.change().expect("a change");
+        assert_eq!(change.back_to, Some(day(1)));
+        assert!(!change.changes.is_empty());
         assert!(out.after.flip_announced);
     }
 
@@ -464,14 +502,14 @@ mod tests {
             },
         );
         let run1 = decide(input(&unconfirmed, &before, None, Mode::Check));
-        assert_eq!(run1.report.status, Status::Failed);
+        assert_eq!(run1.report.status(), Status::Failed);
         assert!(run1.store.is_none(), "nothing confirmed, nothing stored");
         assert_eq!(run1.after.unconfirmed, Some(seen));
         // The next run's observation confirms it (observe did): the change is announced and
         // nothing is left to confirm.
         let confirmed = seen_page(B, Some((A, day(1))));
         let run2 = decide(input(&confirmed, &run1.after, None, Mode::Check));
-        assert_eq!(run2.report.status, Status::Changed);
+        assert_eq!(run2.report.status(), Status::Changed);
         assert!(run2.store.is_some());
         assert_eq!(run2.after.unconfirmed, None);
         // Diff remembers nothing of it.
@@ -489,20 +527,26 @@ mod tests {
             Some(&empty),
             Mode::Check,
         ));
-        assert_eq!(opened.report.new_findings, empty.to_vec());
-        assert_eq!(opened.report.headline(), "new findings");
+        assert_eq!(opened.report.findings.new, empty.to_vec());
+        assert_eq!(
+            crate::report::words::headline(&opened.report),
+            "new findings"
+        );
         assert!(opened.report.is_news());
         let still = decide(input(&page, &opened.after, Some(&empty), Mode::Check));
-        assert!(still.report.new_findings.is_empty() && !still.report.is_news());
-        assert_eq!(still.report.open_findings.len(), 1);
+        assert!(still.report.findings.new.is_empty() && !still.report.is_news());
+        assert_eq!(still.report.findings.open.len(), 1);
         let resolved = decide(input(&page, &still.after, Some(&[]), Mode::Check));
-        assert_eq!(resolved.report.resolved_findings.len(), 1);
-        assert_eq!(resolved.report.headline(), "findings resolved");
+        assert_eq!(resolved.report.findings.resolved.len(), 1);
+        assert_eq!(
+            crate::report::words::headline(&resolved.report),
+            "findings resolved"
+        );
         assert!(resolved.after.findings.is_empty());
         // A failed fetch inspects nothing: the remembered findings stay open, unresolved.
         let down = failed(A, shrunk());
         let out = decide(input(&down, &opened.after, None, Mode::Check));
-        assert!(out.report.resolved_findings.is_empty());
+        assert!(out.report.findings.resolved.is_empty());
         assert_eq!(out.after.findings, opened.after.findings);
         // `links` lists every finding open now, reported before or not.
         let reported = TargetState {
@@ -519,8 +563,8 @@ mod tests {
             ..TargetState::default()
         };
         let links = decide(input(&page, &reported, Some(&empty), Mode::Links));
-        assert_eq!(links.report.open_findings, empty.to_vec());
-        assert!(links.report.new_findings.is_empty());
+        assert_eq!(links.report.findings.open, empty.to_vec());
+        assert!(links.report.findings.new.is_empty());
         assert_eq!(links.after, reported);
     }
 

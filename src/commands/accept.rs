@@ -9,7 +9,7 @@ use crate::alert::TargetState;
 use crate::error::{Error, TargetError};
 use crate::observe::Mode;
 use crate::outcome::{self, Input};
-use crate::report::{Format, Status, Stream};
+use crate::report::{self, Format, Status, Stream};
 
 pub(super) async fn run(runner: Runner, ids: &[String], out: &Printer) -> Result<ExitCode, Error> {
     let targets = runner.select(ids)?;
@@ -19,7 +19,15 @@ pub(super) async fn run(runner: Runner, ids: &[String], out: &Printer) -> Result
         allow_shrink: true,
         ..Mode::default()
     };
-    let mut stream = Stream::new(Format::Text, true, "accept", false, now);
+    let mut stream = Stream::new(
+        Format::Text,
+        true,
+        report::Run {
+            command: report::Command::Accept,
+            dry_run: false,
+            generated_at: now,
+        },
+    );
     out.print(&stream.begin()).map_err(print_failed)?;
     // At most `http.max_concurrency` targets in flight, stored in order; the writes run on the
     // blocking pool.
@@ -54,7 +62,7 @@ pub(super) async fn run(runner: Runner, ids: &[String], out: &Printer) -> Result
     let mut failed = false;
     while let Some(outcome) = observed.next().await {
         let report = outcome.report;
-        failed |= report.status == Status::Failed;
+        failed |= report.status() == Status::Failed;
         if let Some(p) = outcome.store {
             on_store(&runner.store, move |store| {
                 store.save(&p.snapshot, p.raw.as_ref())

@@ -21,7 +21,7 @@ use crate::notify::{Notifier, RunContext};
 use crate::observe::{Mode, Observation, Pending};
 use crate::outcome::{self, Input, Outcome};
 use crate::progress::Progress;
-use crate::report::{Format, Status, Stream};
+use crate::report::{self, Format, Status, Stream};
 use crate::shard::{Shard, ShardError};
 use crate::snapshot::{LegacyState, LoadedState, Staged, Store};
 
@@ -50,7 +50,15 @@ pub(super) async fn run(
         ctx: &ctx,
         dry_run,
         payloads_only: dry_run && notifier.is_remote(),
-        stream: Stream::new(format, true, "check", dry_run, ctx.time),
+        stream: Stream::new(
+            format,
+            true,
+            report::Run {
+                command: report::Command::Check,
+                dry_run,
+                generated_at: ctx.time,
+            },
+        ),
         out: Stdout::new(out),
         citations: OnceLock::new(),
         books: Books::default(),
@@ -156,7 +164,7 @@ impl Transactions<'_> {
             site_url: self.runner.config.site_url.as_ref(),
         });
         self.runner.cite(&self.citations, &mut report);
-        self.books.failed |= report.status == Status::Failed;
+        self.books.failed |= report.status() == Status::Failed;
 
         // Stage what the delivery commits, before delivering: a full disk fails here.
         let mut staged: Option<Staged> = None;

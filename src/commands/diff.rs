@@ -8,7 +8,7 @@ use super::{print_failed, ExitCode, Printer, Runner};
 use crate::error::Error;
 use crate::observe::Mode;
 use crate::outcome::{self, Input};
-use crate::report::{Format, Status, Stream};
+use crate::report::{self, Format, Status, Stream};
 
 pub(super) async fn run(
     runner: Runner,
@@ -22,7 +22,15 @@ pub(super) async fn run(
         confirm: true,
         ..Mode::default()
     };
-    let mut stream = Stream::new(format, true, "diff", false, now);
+    let mut stream = Stream::new(
+        format,
+        true,
+        report::Run {
+            command: report::Command::Diff,
+            dry_run: false,
+            generated_at: now,
+        },
+    );
     out.print(&stream.begin()).map_err(print_failed)?;
     let progress = crate::progress::Progress::start(targets.len());
     // Read only: a state file `check` has not migrated yet is read as `check` would read it.
@@ -49,7 +57,7 @@ pub(super) async fn run(
     let citations = std::sync::OnceLock::new();
     while let Some(mut report) = reports.next().await {
         runner.cite(&citations, &mut report);
-        failed |= report.status == Status::Failed;
+        failed |= report.status() == Status::Failed;
         changed |= report.is_news();
         out.print(&stream.target(&report)).map_err(print_failed)?;
     }

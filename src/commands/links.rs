@@ -9,7 +9,7 @@ use crate::alert::TargetState;
 use crate::error::Error;
 use crate::observe::Mode;
 use crate::outcome::{self, Input};
-use crate::report::{Format, Status, Stream};
+use crate::report::{self, Format, Status, Stream};
 
 pub(super) async fn run(
     runner: Runner,
@@ -26,7 +26,15 @@ pub(super) async fn run(
         fresh: true,
         ..Mode::default()
     };
-    let mut stream = Stream::new(format, true, "links", false, now);
+    let mut stream = Stream::new(
+        format,
+        true,
+        report::Run {
+            command: report::Command::Links,
+            dry_run: false,
+            generated_at: now,
+        },
+    );
     out.print(&stream.begin()).map_err(print_failed)?;
     // At most `http.max_concurrency` targets in flight, handled in order: memory stays bounded
     // by the targets in flight, as in `check`.
@@ -50,8 +58,8 @@ pub(super) async fn run(
             site_url: None,
         })
         .report;
-        failed |= report.status == Status::Failed;
-        problems |= report.open_findings.iter().any(|f| f.kind.is_problem());
+        failed |= report.status() == Status::Failed;
+        problems |= report.findings.open.iter().any(|f| f.kind.is_problem());
         out.print(&stream.target(&report)).map_err(print_failed)?;
     }
     drop(observations);

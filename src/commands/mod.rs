@@ -193,7 +193,10 @@ impl Runner {
         cell: &std::sync::OnceLock<Citations>,
         report: &mut crate::report::TargetReport,
     ) {
-        if report.status != crate::report::Status::Changed || report.changes.is_empty() {
+        let crate::report::Event::Changed(change) = &mut report.event else {
+            return;
+        };
+        if change.changes.is_empty() {
             return;
         }
         let citations = cell.get_or_init(|| {
@@ -206,7 +209,7 @@ impl Runner {
                 }),
             )
         });
-        report.cited_in = citations.of(&report.id);
+        change.cited_in = citations.of(&report.id);
     }
 
     fn select(&self, ids: &[String]) -> Result<Vec<Target>, Error> {

@@ -80,7 +80,7 @@ pub(super) async fn run(
         final_url: cur.final_url.to_string(),
         read: cur.read,
         root: &cur.extracted.root,
-        blocks: decided.report.blocks,
+        blocks: decided.report.blocks(),
         text_chars: cur.extracted.text_len(),
         markdown,
         findings: &findings,

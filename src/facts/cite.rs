@@ -10,7 +10,6 @@ use serde::{Deserialize, Serialize};
 use crate::config::Target;
 use crate::extract::{Block, BlockKind, Inline};
 use crate::inspect::language;
-use crate::report::TargetReport;
 
 /// One watched page that cites a target, and where.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -220,21 +219,19 @@ fn label(blocks: &[Block], sections: &[language::Section], b: usize) -> String {
 
 /// "Mixpanel's policy changed; cited in CrossEngage privacy policy, §Mixpanel (EN) and
 /// §Mixpanel (DE)".
-pub fn citation_line(t: &TargetReport) -> String {
+pub fn citation_line(name: &str, cited_in: &[Citation]) -> String {
     let owner = {
-        let words: Vec<&str> = t
-            .name
+        let words: Vec<&str> = name
             .split_whitespace()
             .filter(|w| !DOCUMENT_WORDS.contains(&w.to_lowercase().as_str()))
             .collect();
         if words.is_empty() {
-            t.name.clone()
+            name.to_string()
         } else {
             words.join(" ")
         }
     };
-    let places: Vec<String> = t
-        .cited_in
+    let places: Vec<String> = cited_in
         .iter()
         .map(|c| format!("{}, {}", c.name, and_list(&c.sections)))
         .collect();

@@ -3,174 +3,172 @@
 
 use std::fmt::Write;
 
-use super::{plural, with_context, Status, TargetReport, CONTEXT_WORDS};
+use super::words::{self, with_context, CONTEXT_WORDS};
+use super::{Command, Event, Formatter, Run, TargetReport, View};
 use crate::diff::{Change, SpanOp};
 
-/// The title of a run's Markdown report.
-pub(super) fn begin(command: &str, dry_run: bool) -> String {
-    let title = match command {
-        "check" if dry_run => "policy-watch check (dry run)",
-        "check" => "policy-watch check",
-        "diff" => "policy-watch diff",
-        "accept" => "policy-watch accept",
-        "links" => "policy-watch links",
-        _ => "policy-watch",
-    };
-    format!("## {title}\n")
+/// The Markdown format: a section per target with something to say, and a summary table of
+/// every target at the end.
+pub(super) struct Markdown {
+    run: Run,
+    /// The summary table's rows (one short line a target).
+    rows: Vec<String>,
 }
 
-/// One target's section (empty for a target with nothing to say) and its summary-table row.
-pub(super) fn target_section(t: &TargetReport, list_open: bool) -> (String, String) {
-    let headline = if list_open && t.status != Status::Failed {
-        super::text::findings_headline(t)
-    } else {
-        t.headline()
-    };
-    let row = format!(
-        "| [{}]({}) | {} | {} | {} |\n",
-        escape(&t.name),
-        t.url,
-        headline,
-        t.shown_count(),
-        t.open_findings.len()
-    );
-    let mut out = String::new();
-    if has_details(t) {
-        out.push('\n');
-        target(&mut out, t, &headline);
+impl Markdown {
+    pub(super) fn new(run: Run) -> Self {
+        Markdown {
+            run,
+            rows: Vec::new(),
+        }
     }
-    (out, row)
 }
 
-/// The summary table of every target, at the end of the report.
-pub(super) fn end(rows: &[String]) -> String {
-    let mut out = String::from("\n| Target | Status | Changes | Findings |\n|---|---|---|---|\n");
-    for r in rows {
-        out.push_str(r);
+impl Formatter for Markdown {
+    fn begin(&mut self) -> String {
+        let title = match self.run.command {
+            Command::Check if self.run.dry_run => "policy-watch check (dry run)",
+            Command::Check => "policy-watch check",
+            Command::Diff => "policy-watch diff",
+            Command::Accept => "policy-watch accept",
+            Command::Links => "policy-watch links",
+        };
+        format!("## {title}\n")
     }
-    out
+
+    fn target(&mut self, t: &TargetReport) -> String {
+        let headline = if self.run.command.view() == View::Findings && t.failure().is_none() {
+            words::findings_headline(t)
+        } else {
+            words::headline(t)
+        };
+        self.rows.push(format!(
+            "| [{}]({}) | {} | {} | {} |\n",
+            escape(&t.name),
+            t.url,
+            headline,
+            t.change().map_or(0, |c| c.shown_count()),
+            t.findings.open.len()
+        ));
+        let mut out = String::new();
+        if has_details(t) {
+            out.push('\n');
+            target(&mut out, t, &headline);
+        }
+        out
+    }
+
+    fn end(&mut self) -> String {
+        let mut out =
+            String::from("\n| Target | Status | Changes | Findings |\n|---|---|---|---|\n");
+        for r in &self.rows {
+            out.push_str(r);
+        }
+        out
+    }
 }
 
+/// Whether a target has more to show than its row in the summary table.
 fn has_details(t: &TargetReport) -> bool {
-    t.status != Status::Unchanged
-        || t.is_news()
-        || t.alternate.is_some()
-        || t.store_error.is_some()
-        || !t.open_findings.is_empty()
-        || t.delivery_error.is_some()
-        || t.rebaselined
+    match &t.event {
+        Event::Unchanged {
+            compared,
+            alternate,
+        } => {
+            t.is_news()
+                || alternate.is_some()
+                || !t.findings.open.is_empty()
+                || t.delivery_error.is_some()
+                || compared.rebaselined
+        }
+        _ => true,
+    }
+}
+
+/// "word" → "Word": a sentence's start.
+fn capitalized(s: &str) -> String {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 fn target(out: &mut String, t: &TargetReport, headline: &str) {
     let _ = writeln!(out, "### {} — {headline}\n", escape(&t.name));
     let _ = writeln!(out, "<{}>\n", t.url);
-    if let Some(note) = t.read_note() {
+    if let Some(note) = words::read_note(t) {
         let _ = writeln!(out, "_{}_\n", escape(note));
     }
-    if let Some(from) = &t.moved_from {
+    let change = t.change();
+    if let Some(from) = change.and_then(|c| c.moved_from.as_deref()) {
         let _ = writeln!(
             out,
             "Now lands on <{}> (was <{from}>).\n",
             t.final_url.as_deref().unwrap_or("?")
         );
     }
-    if let Some(err) = &t.error {
-        let _ = writeln!(
-            out,
-            "**Failed:** {} — {} in a row; the snapshot was not touched.\n",
-            escape(err),
-            plural(
-                t.consecutive_failures.max(1) as usize,
-                "failed run",
-                "failed runs"
-            )
-        );
+    match &t.event {
+        Event::Failed(f) => {
+            let _ = writeln!(
+                out,
+                "**Failed:** {} — {} in a row; {}.\n",
+                escape(&f.error),
+                words::failed_runs(f.consecutive.max(1)),
+                words::SNAPSHOT_KEPT
+            );
+        }
+        Event::Watching { blocks } => {
+            let _ = writeln!(
+                out,
+                "{}; no diff on first sight.\n",
+                capitalized(&words::baseline(*blocks, false))
+            );
+        }
+        Event::NoSnapshot { .. } => {
+            let _ = writeln!(out, "{}.\n", capitalized(&words::no_snapshot(&t.id)));
+        }
+        _ => {}
     }
-    if t.status == Status::Watching {
-        let _ = writeln!(
-            out,
-            "Baseline stored ({} blocks); no diff on first sight.\n",
-            t.blocks
-        );
+    let compared = t.compared();
+    if compared.is_some_and(|c| c.rebaselined) {
+        let _ = writeln!(out, "{}\n", words::REBASELINED_SENTENCE);
     }
-    if t.status == Status::NoSnapshot {
-        let _ = writeln!(
-            out,
-            "No snapshot yet: `policy-watch accept {}` or a `check` stores the baseline.\n",
-            t.id
-        );
+    if let Some(count) = change.and_then(words::change_count) {
+        let _ = writeln!(out, "{}: {}.\n", count.changes, count.words);
     }
-    if t.rebaselined {
-        let _ = writeln!(
-            out,
-            "Extraction rules changed: the baseline was re-made from the stored page.\n"
-        );
-    }
-    let shown = t.shown_count();
-    if shown > 0 {
-        let (removed, added) = t.word_counts();
-        let _ = writeln!(
-            out,
-            "{}: {} removed, {added} added.\n",
-            plural(shown, "change", "changes"),
-            plural(removed, "word", "words")
-        );
-    }
-    let meaning = super::meaning_lines(t);
+    let meaning = words::meaning_lines(t);
     for line in &meaning {
         let _ = writeln!(out, "- 📌 {}", escape(line));
     }
     if !meaning.is_empty() {
         out.push('\n');
     }
-    for c in t.shown_changes() {
-        let line = match c {
-            Change::Added { text } => format!("**added:** **{}**", escape(text)),
-            Change::Removed { text } => format!("**removed:** ~~{}~~", escape(text)),
-            Change::Moved { text } => format!("**moved:** {}", escape(text)),
-            Change::Changed { spans } => {
-                let mut s = String::from("**changed:** ");
-                for span in with_context(spans, CONTEXT_WORDS) {
-                    let lead = if span.text.starts_with(' ') { " " } else { "" };
-                    let trail = if span.text.ends_with(' ') { " " } else { "" };
-                    match span.op {
-                        SpanOp::Equal => s.push_str(&escape(&span.text)),
-                        SpanOp::Removed => {
-                            let _ = write!(s, "{lead}~~{}~~{trail}", escape(span.text.trim()));
-                        }
-                        SpanOp::Added => {
-                            let _ = write!(s, "{lead}**{}**{trail}", escape(span.text.trim()));
-                        }
-                    }
-                }
-                s
-            }
-        };
-        let _ = writeln!(out, "- {line}");
+    let mut shown = 0;
+    for c in change.into_iter().flat_map(|c| c.shown()) {
+        let _ = writeln!(out, "- {}", change_line(c));
+        shown += 1;
     }
     if shown > 0 {
         out.push('\n');
     }
-    for l in &t.links {
-        let _ = writeln!(out, "- 🔗 {}", escape(&super::text::link_line(l)));
+    let links = change.map_or(&[][..], |c| &c.links[..]);
+    for l in links {
+        let _ = writeln!(out, "- 🔗 {}", escape(&words::link_line(l)));
     }
-    if !t.links.is_empty() {
+    if !links.is_empty() {
         out.push('\n');
     }
-    for f in &t.new_findings {
+    for f in &t.findings.new {
         let _ = writeln!(out, "- ⚠️ **new finding:** {}", escape(&f.message));
         if let Some(ctx) = &f.context {
             let _ = writeln!(out, "  > {}", escape(ctx));
         }
     }
-    for f in &t.resolved_findings {
+    for f in &t.findings.resolved {
         let _ = writeln!(out, "- ✅ **resolved:** {}", escape(&f.message));
     }
-    for f in t
-        .open_findings
-        .iter()
-        .filter(|f| !t.new_findings.iter().any(|n| n.id == f.id))
-    {
+    for f in t.findings.still_open() {
         let _ = writeln!(out, "- open: {}", escape(&f.message));
         if let Some(ctx) = &f.context {
             let _ = writeln!(out, "  > {}", escape(ctx));
@@ -183,34 +181,53 @@ fn target(out: &mut String, t: &TargetReport, headline: &str) {
             escape(err)
         );
     }
-    if let Some(err) = &t.store_error {
+    if let Some(at) = change.and_then(|c| c.back_to) {
+        let _ = writeln!(out, "{}.\n", capitalized(&words::back_to(at)));
+    }
+    if let Event::Unchanged {
+        alternate: Some(at),
+        ..
+    } = t.event
+    {
         let _ = writeln!(
             out,
-            "\n**Not stored:** {} — the next run reports this again.",
-            escape(err)
+            "{} (the page alternates between versions; said once).\n",
+            capitalized(&words::alternate(at))
         );
     }
-    if let Some(at) = t.back_to {
+    if let Some(n) = compared.map(|c| c.volatile).filter(|n| *n > 0) {
         let _ = writeln!(
             out,
-            "Back to the version first seen on {}.\n",
-            at.strftime("%Y-%m-%d")
+            "{} and {} left out as volatile.\n",
+            words::volatile(n),
+            if n == 1 { "was" } else { "were" }
         );
     }
-    if let Some(at) = t.alternate {
-        let _ = writeln!(
-            out,
-            "Shows the version first seen on {} again (the page alternates between versions; said once).\n",
-            at.strftime("%Y-%m-%d")
-        );
-    }
-    if t.volatile > 0 {
-        let _ = writeln!(
-            out,
-            "{} differed between two fetches and {} left out as volatile.\n",
-            plural(t.volatile, "block", "blocks"),
-            if t.volatile == 1 { "was" } else { "were" }
-        );
+}
+
+/// One changed block as a list item's text.
+fn change_line(c: &Change) -> String {
+    match c {
+        Change::Added { text } => format!("**added:** **{}**", escape(text)),
+        Change::Removed { text } => format!("**removed:** ~~{}~~", escape(text)),
+        Change::Moved { text } => format!("**moved:** {}", escape(text)),
+        Change::Changed { spans } => {
+            let mut s = String::from("**changed:** ");
+            for span in with_context(spans, CONTEXT_WORDS) {
+                let lead = if span.text.starts_with(' ') { " " } else { "" };
+                let trail = if span.text.ends_with(' ') { " " } else { "" };
+                match span.op {
+                    SpanOp::Equal => s.push_str(&escape(&span.text)),
+                    SpanOp::Removed => {
+                        let _ = write!(s, "{lead}~~{}~~{trail}", escape(span.text.trim()));
+                    }
+                    SpanOp::Added => {
+                        let _ = write!(s, "{lead}**{}**{trail}", escape(span.text.trim()));
+                    }
+                }
+            }
+            s
+        }
     }
 }
 

@@ -1,8 +1,12 @@
-//! One model of a run (per target: status, changes, findings), rendered as terminal text,
-//! Markdown (GitHub job summary) or JSON.
+//! One model of a run: per target, what happened to it ([`Event`], each kind with its own
+//! data), its findings and how its alert went. [`words`] words it once; each format — terminal
+//! text, Markdown (GitHub job summary), JSON, and the Slack messages in `notify` — only renders
+//! it, one file each behind one trait ([`Formatter`]).
 
+mod json;
 mod markdown;
 mod text;
+pub mod words;
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -13,6 +17,7 @@ use crate::facts::{Citation, Fact};
 use crate::inspect::Finding;
 
 pub use markdown::escape as escape_markdown;
+pub use words::{meaning_lines, with_context, CONTEXT_WORDS, FACTS_SHOWN};
 
 /// How to render a report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -23,463 +28,343 @@ pub enum Format {
     Json,
 }
 
-/// What became of one target in this run.
+/// What became of one target in this run, in one word (the JSON `status`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
-    /// First sight: the baseline was stored.
     Watching,
-    /// The content (or where the URL lands) changed.
     Changed,
-    /// Nothing changed.
     Unchanged,
-    /// The page could not be fetched or extracted; the snapshot was not touched.
     Failed,
-    /// `diff` only: there is no snapshot to compare with yet.
     NoSnapshot,
-    /// `links` only: fetched and inspected, not compared with the snapshot.
     Checked,
 }
 
+/// What happened to a target in this run, each kind with what it has to say.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// First sight: the baseline was stored.
+    Watching { blocks: usize },
+    /// `diff` only: there is no snapshot to compare with yet.
+    NoSnapshot { blocks: usize },
+    /// The content (or where the URL lands) changed.
+    Changed(Box<ContentChange>),
+    /// Nothing changed that is news.
+    Unchanged {
+        compared: Compared,
+        /// The page shows a remembered version again (first seen then); not announced again.
+        alternate: Option<Timestamp>,
+    },
+    /// The page could not be fetched or extracted, or its snapshot is damaged; the snapshot
+    /// was not touched.
+    Failed(Failure),
+    /// `links` only: fetched and inspected, not compared with the snapshot.
+    Checked { blocks: usize },
+}
+
+/// What comparing the page with its snapshot found besides the changes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Compared {
+    /// Blocks in the content now (for "N of M blocks changed").
+    pub blocks: usize,
+    /// The extraction rules changed and the baseline was re-made from the stored page.
+    pub rebaselined: bool,
+    /// Changed blocks left out because a second fetch did not confirm them.
+    pub volatile: usize,
+}
+
+/// A change of the content or of where the URL lands.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ContentChange {
+    pub compared: Compared,
+    pub changes: Vec<Change>,
+    /// Links whose target changed, or that came or went, in these changes.
+    pub links: Vec<LinkChange>,
+    /// What the changes mean: new parties, changed periods, a new effective date…
+    pub facts: Vec<Fact>,
+    /// Where the other watched targets cite this one.
+    pub cited_in: Vec<Citation>,
+    /// Where the URL used to land, when that moved.
+    pub moved_from: Option<String>,
+    /// The page is back to a version first seen at this time (announced once).
+    pub back_to: Option<Timestamp>,
+}
+
+impl ContentChange {
+    /// The changes a reader sees in the text; a change of where links point and nothing
+    /// else is told by the links list instead (once, not also as a replaced `[text](url)`).
+    pub fn shown(&self) -> impl Iterator<Item = &Change> {
+        self.changes.iter().filter(|c| !c.only_link_targets())
+    }
+
+    /// How many changes [`shown`](Self::shown) holds.
+    pub fn shown_count(&self) -> usize {
+        self.shown().count()
+    }
+
+    /// Words removed and added over the shown changes.
+    pub fn word_counts(&self) -> (usize, usize) {
+        self.shown().fold((0, 0), |(r, a), c| {
+            let (cr, ca) = c.word_counts();
+            (r + cr, a + ca)
+        })
+    }
+}
+
+/// Why a target failed, and what its failures in a row come to.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Failure {
+    pub error: String,
+    /// Failures in a row, this one included (0 where no alert state is kept).
+    pub consecutive: u32,
+    /// This run announces that the target has become unreachable.
+    pub unreachable: bool,
+    /// The stored snapshot does not hold together; it was left as it is.
+    pub damaged: bool,
+}
+
+/// A target's findings in this run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Findings {
+    /// Findings that appear in this run.
+    pub new: Vec<Finding>,
+    /// Findings that were reported before and are gone now.
+    pub resolved: Vec<Finding>,
+    /// Every finding open after this run (reported or not yet).
+    pub open: Vec<Finding>,
+}
+
+impl Findings {
+    /// Open findings that were reported before this run.
+    pub fn still_open(&self) -> impl Iterator<Item = &Finding> {
+        self.open
+            .iter()
+            .filter(|f| !self.new.iter().any(|n| n.id == f.id))
+    }
+}
+
 /// One target's part of a run.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TargetReport {
     pub id: String,
     pub name: String,
     pub url: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Where the URL landed; absent when it could not be read.
     pub final_url: Option<String>,
-    /// Where the URL used to land, when that moved.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub moved_from: Option<String>,
-    /// How the document was read in this run (`http`, `browser`, `pdf`); absent when it
-    /// could not be read.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// How the document was read in this run; absent when it could not be read, or was not
+    /// compared (`links`).
     pub read: Option<ReadBy>,
-    pub status: Status,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub changes: Vec<Change>,
-    /// Links whose target changed, or that came or went, in these changes.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub links: Vec<LinkChange>,
-    /// What the changes mean: new parties, changed periods, a new effective date…
-    #[serde(default)]
-    pub facts: Vec<Fact>,
-    /// Where the other watched targets cite this one (its name or a link to its site).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub cited_in: Vec<Citation>,
-    /// Blocks in the new content (for "N of M blocks changed").
-    #[serde(default)]
-    pub blocks: usize,
-    /// Why the target failed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-    /// Failures in a row, this one included.
-    #[serde(default, skip_serializing_if = "is_zero")]
-    pub consecutive_failures: u32,
-    /// This run announces that the target has become unreachable.
-    #[serde(default, skip_serializing_if = "is_false")]
-    pub unreachable_alert: bool,
+    pub event: Event,
     /// This run announces that the target is back after being announced unreachable.
-    #[serde(default, skip_serializing_if = "is_false")]
     pub back: bool,
-    /// The extraction rules changed and the baseline was re-made from the stored HTML.
-    #[serde(default, skip_serializing_if = "is_false")]
-    pub rebaselined: bool,
-    /// Findings that appear in this run.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub new_findings: Vec<Finding>,
-    /// Findings that were reported before and are gone now.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub resolved_findings: Vec<Finding>,
-    /// Every finding open after this run (reported or not yet).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub open_findings: Vec<Finding>,
+    pub findings: Findings,
     /// Why the notification about this target was not delivered.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivery_error: Option<String>,
-    /// The stored snapshot does not hold together; it was left as it is.
-    #[serde(default, skip_serializing_if = "is_false")]
-    pub damaged: bool,
-    /// Changed blocks left out because a second fetch did not confirm them.
-    #[serde(default, skip_serializing_if = "is_zero_usize")]
-    pub volatile: usize,
-    /// The page is back to a version first seen at this time (announced once).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub back_to: Option<Timestamp>,
-    /// The page shows a remembered version again (first seen then); not announced again.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alternate: Option<Timestamp>,
-    /// The snapshot (or alert state) could not be stored after the alert went out.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub store_error: Option<String>,
     /// The page of this change (or of this target) on the history site, with `site_url` set.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub page_url: Option<String>,
 }
 
-fn is_zero_usize(n: &usize) -> bool {
-    *n == 0
-}
-
-fn is_zero(n: &u32) -> bool {
-    *n == 0
-}
-
-fn is_false(b: &bool) -> bool {
-    !*b
-}
-
 impl TargetReport {
-    /// A report with nothing in it yet.
-    pub fn new(id: &str, name: &str, url: &str, status: Status) -> Self {
+    /// A report of `event` with nothing else in it yet.
+    pub fn new(id: &str, name: &str, url: &str, event: Event) -> Self {
         TargetReport {
             id: id.to_string(),
             name: name.to_string(),
             url: url.to_string(),
             final_url: None,
-            moved_from: None,
             read: None,
-            status,
-            changes: Vec::new(),
-            links: Vec::new(),
-            facts: Vec::new(),
-            cited_in: Vec::new(),
-            blocks: 0,
-            error: None,
-            consecutive_failures: 0,
-            unreachable_alert: false,
+            event,
             back: false,
-            rebaselined: false,
-            new_findings: Vec::new(),
-            resolved_findings: Vec::new(),
-            open_findings: Vec::new(),
+            findings: Findings::default(),
             delivery_error: None,
-            damaged: false,
-            volatile: 0,
-            back_to: None,
-            alternate: None,
-            store_error: None,
             page_url: None,
+        }
+    }
+
+    /// What happened, in one word.
+    pub fn status(&self) -> Status {
+        match self.event {
+            Event::Watching { .. } => Status::Watching,
+            Event::NoSnapshot { .. } => Status::NoSnapshot,
+            Event::Changed(_) => Status::Changed,
+            Event::Unchanged { .. } => Status::Unchanged,
+            Event::Failed(_) => Status::Failed,
+            Event::Checked { .. } => Status::Checked,
+        }
+    }
+
+    /// The change, when the content changed.
+    pub fn change(&self) -> Option<&ContentChange> {
+        match &self.event {
+            Event::Changed(c) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// The failure, when the target failed.
+    pub fn failure(&self) -> Option<&Failure> {
+        match &self.event {
+            Event::Failed(f) => Some(f),
+            _ => None,
+        }
+    }
+
+    /// What the comparison found besides the changes (none without a comparison).
+    pub fn compared(&self) -> Option<&Compared> {
+        match &self.event {
+            Event::Changed(c) => Some(&c.compared),
+            Event::Unchanged { compared, .. } => Some(compared),
+            _ => None,
+        }
+    }
+
+    /// Blocks in the content now (0 when it could not be read).
+    pub fn blocks(&self) -> usize {
+        match &self.event {
+            Event::Watching { blocks }
+            | Event::NoSnapshot { blocks }
+            | Event::Checked { blocks } => *blocks,
+            Event::Changed(c) => c.compared.blocks,
+            Event::Unchanged { compared, .. } => compared.blocks,
+            Event::Failed(_) => 0,
         }
     }
 
     /// Whether this target has something to tell a person (and so a notification to send).
     pub fn is_news(&self) -> bool {
         matches!(
-            self.status,
-            Status::Watching | Status::Changed | Status::NoSnapshot
-        ) || self.unreachable_alert
+            self.event,
+            Event::Watching { .. } | Event::Changed(_) | Event::NoSnapshot { .. }
+        ) || self.failure().is_some_and(|f| f.unreachable)
             || self.back
-            || !self.new_findings.is_empty()
-            || !self.resolved_findings.is_empty()
-    }
-
-    /// A short phrase for what happened: "changed", "now watching", "unreachable", "back", …
-    pub fn headline(&self) -> String {
-        let mut parts: Vec<&str> = Vec::new();
-        match self.status {
-            Status::Watching => parts.push("now watching"),
-            // "back" is said once: "back, at an earlier version", not "back, back to …".
-            Status::Changed if self.back_to.is_some() && self.back => {
-                parts.push("at an earlier version again")
-            }
-            Status::Changed if self.back_to.is_some() => parts.push("back to an earlier version"),
-            Status::Changed if self.changes.is_empty() && self.moved_from.is_some() => {
-                parts.push("moved")
-            }
-            Status::Changed => parts.push("changed"),
-            Status::Failed if self.damaged => parts.push("snapshot damaged"),
-            Status::Failed if self.unreachable_alert => parts.push("unreachable"),
-            Status::Failed => parts.push("fetch failed"),
-            Status::NoSnapshot => parts.push("no snapshot yet"),
-            Status::Checked => parts.push("checked"),
-            Status::Unchanged => {}
-        }
-        if self.back {
-            parts.insert(0, "back");
-        }
-        if !self.new_findings.is_empty() {
-            parts.push("new findings");
-        }
-        if !self.resolved_findings.is_empty() {
-            parts.push("findings resolved");
-        }
-        if parts.is_empty() {
-            parts.push("unchanged");
-        }
-        parts.join(", ")
-    }
-
-    /// How the document was read, worded for a reader; `None` for a plain HTTP fetch (the
-    /// usual way, which goes without saying in text and Markdown; the JSON always says it).
-    pub fn read_note(&self) -> Option<&'static str> {
-        match self.read? {
-            ReadBy::Http => None,
-            ReadBy::Browser => Some("read in a headless browser (the page needs its scripts)"),
-            ReadBy::Pdf => Some("read from the PDF's text"),
-        }
-    }
-
-    /// Words removed and added over all changes.
-    pub fn word_counts(&self) -> (usize, usize) {
-        self.shown_changes().fold((0, 0), |(r, a), c| {
-            let (cr, ca) = c.word_counts();
-            (r + cr, a + ca)
-        })
-    }
-
-    /// The changes a reader sees in the text; a change of where links point and nothing
-    /// else is told by the links list instead (once, not also as a replaced `[text](url)`).
-    pub fn shown_changes(&self) -> impl Iterator<Item = &Change> {
-        self.changes.iter().filter(|c| !c.only_link_targets())
-    }
-
-    /// How many changes [`TargetReport::shown_changes`] holds.
-    pub fn shown_count(&self) -> usize {
-        self.shown_changes().count()
+            || !self.findings.new.is_empty()
+            || !self.findings.resolved.is_empty()
     }
 }
 
-/// A whole run.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RunReport {
-    pub generated_at: Timestamp,
-    /// The command that made it: check, diff, accept or links.
-    pub command: String,
+/// The command a run's report comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Command {
+    Check,
+    Diff,
+    Accept,
+    Links,
+}
+
+impl Command {
+    /// Its name on the command line (the JSON `command`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Command::Check => "check",
+            Command::Diff => "diff",
+            Command::Accept => "accept",
+            Command::Links => "links",
+        }
+    }
+
+    /// What a target's part shows: `links` lists every open finding in full; the others
+    /// tell what is new.
+    pub fn view(self) -> View {
+        match self {
+            Command::Links => View::Findings,
+            Command::Check | Command::Diff | Command::Accept => View::News,
+        }
+    }
+}
+
+/// What a target's part of a report shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    /// What happened, and the findings that are new or resolved.
+    News,
+    /// Every open finding, in full (the link check).
+    Findings,
+}
+
+/// What a report says about the run as a whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Run {
+    pub command: Command,
+    /// Nothing is stored or posted: the report says what would be.
     pub dry_run: bool,
-    pub targets: Vec<TargetReport>,
+    pub generated_at: Timestamp,
 }
 
-impl RunReport {
-    /// Renders the report in a format; `color` only matters for text.
-    pub fn render(&self, format: Format, color: bool) -> String {
-        let mut stream = Stream::new(
-            format,
-            color,
-            &self.command,
-            self.dry_run,
-            self.generated_at,
-        );
-        let mut out = stream.begin();
-        for t in &self.targets {
-            out.push_str(&stream.target(t));
+/// One output format: the run's report, written target by target.
+pub trait Formatter: Send {
+    /// What comes before the first target.
+    fn begin(&mut self) -> String;
+    /// One target's part.
+    fn target(&mut self, t: &TargetReport) -> String;
+    /// What comes after the last target.
+    fn end(&mut self) -> String;
+}
+
+/// How many targets ended how, for a closing line.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tally {
+    counts: Vec<(Status, usize)>,
+    total: usize,
+}
+
+impl Tally {
+    pub fn add(&mut self, status: Status) {
+        self.total += 1;
+        match self.counts.iter_mut().find(|(s, _)| *s == status) {
+            Some((_, n)) => *n += 1,
+            None => self.counts.push((status, 1)),
         }
-        out.push_str(&stream.end());
-        out
+    }
+
+    /// Targets counted.
+    pub fn total(&self) -> usize {
+        self.total
+    }
+
+    /// How many ended with `status`.
+    pub fn count(&self, status: Status) -> usize {
+        self.counts
+            .iter()
+            .find(|(s, _)| *s == status)
+            .map_or(0, |(_, n)| *n)
     }
 }
 
 /// A report written target by target, as each target is done, so that a long run shows its
-/// progress and a killed run has printed every alert it finished. The pieces put together
-/// are the same report [`RunReport::render`] gives.
-#[derive(Debug)]
+/// progress and a killed run has printed every alert it finished.
 pub struct Stream {
-    format: Format,
-    color: bool,
-    command: String,
-    dry_run: bool,
-    generated_at: Timestamp,
-    seen: usize,
-    /// Markdown: the summary table's rows (one short line a target).
-    rows: Vec<String>,
-    /// Text: how many targets ended how, for the closing line.
-    tally: [usize; 6],
+    formatter: Box<dyn Formatter>,
+}
+
+impl std::fmt::Debug for Stream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Stream").finish_non_exhaustive()
+    }
 }
 
 impl Stream {
-    pub fn new(
-        format: Format,
-        color: bool,
-        command: &str,
-        dry_run: bool,
-        generated_at: Timestamp,
-    ) -> Self {
-        Stream {
-            format,
-            color,
-            command: command.to_string(),
-            dry_run,
-            generated_at,
-            seen: 0,
-            rows: Vec::new(),
-            tally: [0; 6],
-        }
-    }
-
-    fn list_open(&self) -> bool {
-        self.command == "links"
+    /// A report of `run` in `format`; `color` only matters for text.
+    pub fn new(format: Format, color: bool, run: Run) -> Self {
+        let formatter: Box<dyn Formatter> = match format {
+            Format::Text => Box::new(text::Text::new(run, color)),
+            Format::Markdown => Box::new(markdown::Markdown::new(run)),
+            Format::Json => Box::new(json::Json::new(run)),
+        };
+        Stream { formatter }
     }
 
     /// What comes before the first target.
     pub fn begin(&mut self) -> String {
-        match self.format {
-            Format::Text if self.dry_run => {
-                "dry run: what `check` would report; nothing is posted and nothing is written\n\n"
-                    .into()
-            }
-            Format::Text => String::new(),
-            Format::Markdown => markdown::begin(&self.command, self.dry_run),
-            Format::Json => format!(
-                "{{\n  \"generated_at\": {},\n  \"command\": {},\n  \"dry_run\": {},\n  \"targets\": [",
-                serde_json::to_string(&self.generated_at).expect("time serialises"),
-                serde_json::to_string(&self.command).expect("string serialises"),
-                self.dry_run
-            ),
-        }
+        self.formatter.begin()
     }
 
     /// One target's part.
     pub fn target(&mut self, t: &TargetReport) -> String {
-        self.seen += 1;
-        self.tally[t.status as usize] += 1;
-        match self.format {
-            Format::Text => text::target_text(t, self.color, self.list_open(), self.dry_run),
-            Format::Markdown => {
-                let (section, row) = markdown::target_section(t, self.list_open());
-                self.rows.push(row);
-                section
-            }
-            Format::Json => {
-                let body = serde_json::to_string_pretty(t).expect("report serialises");
-                let mut out = String::from(if self.seen > 1 { ",\n" } else { "\n" });
-                for (i, line) in body.lines().enumerate() {
-                    if i > 0 {
-                        out.push('\n');
-                    }
-                    out.push_str("    ");
-                    out.push_str(line);
-                }
-                out
-            }
-        }
+        self.formatter.target(t)
     }
 
     /// What comes after the last target.
     pub fn end(&mut self) -> String {
-        match self.format {
-            Format::Text if self.seen == 0 => "no targets\n".into(),
-            Format::Text if self.seen > 1 && !self.list_open() => {
-                const NAMES: [&str; 6] = [
-                    "now watching",
-                    "changed",
-                    "unchanged",
-                    "failed",
-                    "without snapshot",
-                    "checked",
-                ];
-                let parts: Vec<String> = self
-                    .tally
-                    .iter()
-                    .zip(NAMES)
-                    .filter(|(n, _)| **n > 0)
-                    .map(|(n, name)| format!("{n} {name}"))
-                    .collect();
-                format!(
-                    "{}: {}{}\n",
-                    plural(self.seen, "target", "targets"),
-                    parts.join(", "),
-                    if self.dry_run {
-                        " (dry run: nothing posted, nothing written)"
-                    } else {
-                        ""
-                    }
-                )
-            }
-            Format::Text => String::new(),
-            Format::Markdown => markdown::end(&self.rows),
-            Format::Json if self.seen == 0 => "]\n}\n".into(),
-            Format::Json => "\n  ]\n}\n".into(),
-        }
-    }
-}
-
-use crate::text::plural;
-
-/// Facts shown in a report before the rest are counted.
-pub const FACTS_SHOWN: usize = 5;
-
-/// The lines that say what a target's change means, one short line each: where the other
-/// targets cite it, then at most [`FACTS_SHOWN`] facts and a line that counts the rest. Every
-/// format shows these lines (escaped its own way) above the diff.
-pub fn meaning_lines(t: &TargetReport) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    if !t.cited_in.is_empty() {
-        out.push(crate::facts::citation_line(t));
-    }
-    out.extend(t.facts.iter().take(FACTS_SHOWN).map(Fact::line));
-    if t.facts.len() > FACTS_SHOWN {
-        let rest = t.facts.len() - FACTS_SHOWN;
-        out.push(format!("… and {}", plural(rest, "more fact", "more facts")));
-    }
-    out
-}
-
-/// Words of unchanged text kept on each side of a change when a block is shown.
-pub const CONTEXT_WORDS: usize = 6;
-
-/// The spans of a changed block with long runs of unchanged text cut down to a few words of
-/// context around each change (an ellipsis marks a cut).
-pub fn with_context(spans: &[crate::diff::Span], words: usize) -> Vec<crate::diff::Span> {
-    use crate::diff::{Span, SpanOp};
-    let last = spans.len().saturating_sub(1);
-    spans
-        .iter()
-        .enumerate()
-        .map(|(i, s)| {
-            if s.op != SpanOp::Equal {
-                return s.clone();
-            }
-            let w: Vec<&str> = s.text.split_whitespace().collect();
-            let lead = if s.text.starts_with(char::is_whitespace) {
-                " "
-            } else {
-                ""
-            };
-            let trail = if s.text.ends_with(char::is_whitespace) {
-                " "
-            } else {
-                ""
-            };
-            let text = if i == 0 && w.len() > words {
-                format!("… {}{trail}", w[w.len() - words..].join(" "))
-            } else if i == last && i != 0 && w.len() > words {
-                format!("{lead}{} …", w[..words].join(" "))
-            } else if i != 0 && i != last && w.len() > 2 * words {
-                format!(
-                    "{lead}{} … {}{trail}",
-                    w[..words].join(" "),
-                    w[w.len() - words..].join(" ")
-                )
-            } else {
-                s.text.clone()
-            };
-            Span { op: s.op, text }
-        })
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::diff::word_spans;
-
-    #[test]
-    fn a_page_back_at_an_earlier_version_says_back_once() {
-        let mut r = TargetReport::new("x", "X", "https://a.example/", Status::Changed);
-        r.back_to = Some(Timestamp::UNIX_EPOCH);
-        assert_eq!(r.headline(), "back to an earlier version");
-        r.back = true;
-        assert_eq!(r.headline(), "back, at an earlier version again");
-    }
-
-    #[test]
-    fn context_is_cut_around_the_change() {
-        let old = "one two three four five six seven eight nine ten eleven twelve";
-        let new = "one two three four five six SEVEN eight nine ten eleven twelve";
-        let spans = with_context(&word_spans(old, new), 2);
-        let joined: String = spans.iter().map(|s| s.text.as_str()).collect();
-        assert!(joined.starts_with("… five six "), "{joined}");
-        assert!(joined.ends_with(" eight nine …"), "{joined}");
+        self.formatter.end()
     }
 }

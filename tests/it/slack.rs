@@ -13,7 +13,7 @@ use policy_watch::error::NotifyError;
 use policy_watch::inspect::{Finding, FindingKind};
 use policy_watch::notify::slack::{SlackNotifier, BLOCKS_MAX, HEADER_MAX, SECTION_MAX};
 use policy_watch::notify::{Notifier, RunContext};
-use policy_watch::report::{Status, TargetReport};
+use policy_watch::report::{Compared, ContentChange, Event, Failure, TargetReport};
 use serde_json::Value;
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -49,16 +49,36 @@ fn span(op: SpanOp, text: &str) -> Span {
     }
 }
 
-fn crossengage(status: Status) -> TargetReport {
+fn crossengage(event: Event) -> TargetReport {
     let mut r = TargetReport::new(
         "crossengage-privacy",
         "CrossEngage privacy policy",
         POLICY_URL,
-        status,
+        event,
     );
     r.final_url = Some(POLICY_URL.into());
-    r.blocks = 16;
     r
+}
+
+/// The CrossEngage page changed as `change` says; its content now has `blocks` blocks.
+fn crossengage_changed(blocks: usize, change: ContentChange) -> TargetReport {
+    crossengage(Event::Changed(Box::new(ContentChange {
+        compared: Compared {
+            blocks,
+            ..Compared::default()
+        },
+        ..change
+    })))
+}
+
+fn unchanged() -> Event {
+    Event::Unchanged {
+        compared: Compared {
+            blocks: 16,
+            ..Compared::default()
+        },
+        alternate: None,
+    }
 }
 
 fn empty_link(n: u32, vendor: &str, url: &str, context: &str) -> Finding {
@@ -91,9 +111,7 @@ fn mixpanel_empty_link() -> Finding {
 }
 
 fn changed_report() -> TargetReport {
-    let mut r = crossengage(Status::Changed);
-    r.blocks = 18;
-    r.changes = vec![
+    let changes = vec![
         Change::Changed {
             spans: vec![
                 span(SpanOp::Equal, "When using the CrossEngage Data & Prediction Platform, we support you with the Appcues tool from Appcues Inc. 54 Canal St, 5th Floor, Boston, MA 02114. In this context, it is possible that user profile data such as name, e-mail"),
@@ -120,14 +138,19 @@ fn changed_report() -> TargetReport {
         },
     ];
     // As the pipeline does: the link changes are data beside the changes.
-    r.links = policy_watch::diff::link_changes(&r.changes);
-    r
+    let links = policy_watch::diff::link_changes(&changes);
+    crossengage_changed(
+        18,
+        ContentChange {
+            changes,
+            links,
+            ..ContentChange::default()
+        },
+    )
 }
 
 fn long_report() -> TargetReport {
-    let mut r = crossengage(Status::Changed);
-    r.blocks = 120;
-    r.changes = (1..=60)
+    let changes = (1..=60)
         .map(|i| Change::Changed {
             spans: vec![
                 span(
@@ -149,12 +172,17 @@ fn long_report() -> TargetReport {
             ],
         })
         .collect();
-    r
+    crossengage_changed(
+        120,
+        ContentChange {
+            changes,
+            ..ContentChange::default()
+        },
+    )
 }
 
 fn hostile_report() -> TargetReport {
-    let mut r = crossengage(Status::Changed);
-    r.changes = vec![
+    let changes = vec![
         Change::Added {
             text: "Attention <!channel> and <!here> and <@U0123ABC>: read <https://evil.example|the new policy> *now* _please_ ~really~ `code` @channel & more".into(),
         },
@@ -167,7 +195,14 @@ fn hostile_report() -> TargetReport {
             ],
         },
     ];
-    r.new_findings = vec![Finding {
+    let mut r = crossengage_changed(
+        16,
+        ContentChange {
+            changes,
+            ..ContentChange::default()
+        },
+    );
+    r.findings.new = vec![Finding {
         id: "broken-1".into(),
         kind: FindingKind::Broken,
         message: "<!everyone> link is broken (HTTP 404)".into(),
@@ -244,9 +279,9 @@ fn changed_message_strikes_removed_words_and_bolds_added_ones() {
 
 #[test]
 fn now_watching_message_shows_first_findings() {
-    let mut r = crossengage(Status::Watching);
-    r.new_findings = vec![appcues_empty_link(), mixpanel_empty_link()];
-    r.open_findings = r.new_findings.clone();
+    let mut r = crossengage(Event::Watching { blocks: 16 });
+    r.findings.new = vec![appcues_empty_link(), mixpanel_empty_link()];
+    r.findings.open = r.findings.new.clone();
     let payload = webhook_preview(&r, &local_ctx());
     assert_within_limits(&payload);
     snapshot_settings().bind(|| insta::assert_json_snapshot!("now_watching", payload));
@@ -254,12 +289,13 @@ fn now_watching_message_shows_first_findings() {
 
 #[test]
 fn unreachable_message_says_the_snapshot_is_kept() {
-    let mut r = crossengage(Status::Failed);
+    let mut r = crossengage(Event::Failed(Failure {
+        error: "timed out after 30 s".into(),
+        consecutive: 2,
+        unreachable: true,
+        damaged: false,
+    }));
     r.final_url = None;
-    r.blocks = 0;
-    r.error = Some("timed out after 30 s".into());
-    r.consecutive_failures = 2;
-    r.unreachable_alert = true;
     let payload = webhook_preview(&r, &ctx());
     assert_within_limits(&payload);
     snapshot_settings().bind(|| insta::assert_json_snapshot!("unreachable", payload));
@@ -267,7 +303,7 @@ fn unreachable_message_says_the_snapshot_is_kept() {
 
 #[test]
 fn back_message() {
-    let mut r = crossengage(Status::Unchanged);
+    let mut r = crossengage(unchanged());
     r.back = true;
     let payload = webhook_preview(&r, &ctx());
     assert_within_limits(&payload);
@@ -276,7 +312,7 @@ fn back_message() {
 
 #[test]
 fn findings_message_lists_new_and_resolved() {
-    let mut r = crossengage(Status::Unchanged);
+    let mut r = crossengage(unchanged());
     let broken = Finding {
         id: "broken-1".into(),
         kind: FindingKind::Broken,
@@ -287,9 +323,9 @@ fn findings_message_lists_new_and_resolved() {
         url: Some("https://www.appcues.com/privacy".into()),
         section: Some("Appcues (en)".into()),
     };
-    r.new_findings = vec![broken.clone()];
-    r.resolved_findings = vec![appcues_empty_link()];
-    r.open_findings = vec![broken, mixpanel_empty_link()];
+    r.findings.new = vec![broken.clone()];
+    r.findings.resolved = vec![appcues_empty_link()];
+    r.findings.open = vec![broken, mixpanel_empty_link()];
     let payload = webhook_preview(&r, &ctx());
     assert_within_limits(&payload);
     snapshot_settings().bind(|| insta::assert_json_snapshot!("findings", payload));
@@ -301,10 +337,12 @@ fn moved_message_names_the_new_address() {
         "mixpanel-privacy",
         "Mixpanel privacy policy",
         "https://mixpanel.com/privacy/",
-        Status::Changed,
+        Event::Changed(Box::new(ContentChange {
+            moved_from: Some("https://mixpanel.com/legal/privacy/".into()),
+            ..ContentChange::default()
+        })),
     );
     r.final_url = Some("https://mixpanel.com/legal/privacy-policy/".into());
-    r.moved_from = Some("https://mixpanel.com/legal/privacy/".into());
     let payload = webhook_preview(&r, &local_ctx());
     assert_within_limits(&payload);
     snapshot_settings().bind(|| insta::assert_json_snapshot!("moved", payload));

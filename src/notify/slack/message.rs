@@ -11,7 +11,8 @@ use super::escape;
 use crate::diff::{Change, LinkChange, Span, SpanOp};
 use crate::inspect::{Finding, FindingKind};
 use crate::notify::RunContext;
-use crate::report::{with_context, Status, TargetReport, CONTEXT_WORDS};
+use crate::report::words::{self, with_context, LinkStyle, CONTEXT_WORDS};
+use crate::report::{Event, TargetReport};
 use crate::text::{noun, truncate};
 
 /// Slack's limit for the text of a section block.
@@ -79,7 +80,8 @@ pub fn compose(report: &TargetReport, ctx: &RunContext, layout: Layout) -> Compo
     let mut used = 0;
     let mut cut = false;
     // What a reader sees changed: link syntax left out (link targets are listed below).
-    let read = readable(&report.changes);
+    let change = report.change();
+    let read = readable(change.map_or(&[], |c| &c.changes));
     for change in &read {
         if shown == max_changes {
             break;
@@ -96,7 +98,7 @@ pub fn compose(report: &TargetReport, ctx: &RunContext, layout: Layout) -> Compo
     }
     let omitted = read.len() - shown;
 
-    if let Some(links) = links_text(&report.links) {
+    if let Some(links) = links_text(change.map_or(&[], |c| &c.links)) {
         blocks.push(section(links));
     }
     blocks.extend(findings_blocks(report));
@@ -277,7 +279,7 @@ impl Shown {
 
 /// The whole diff, each changed block in full, chunked into thread replies.
 fn thread_messages(report: &TargetReport, ctx: &RunContext) -> Vec<SlackMessageContent> {
-    let read = readable(&report.changes);
+    let read = readable(report.change().map_or(&[], |c| &c.changes));
     if read.is_empty() {
         return Vec::new();
     }
@@ -336,23 +338,27 @@ fn thread_messages(report: &TargetReport, ctx: &RunContext) -> Vec<SlackMessageC
 
 /// "Policy name: what happened" in a header block, emoji first.
 fn header(report: &TargetReport) -> SlackBlock {
-    let text = format!("{} {}: {}", emoji(report), report.name, report.headline());
+    let text = format!(
+        "{} {}: {}",
+        emoji(report),
+        report.name,
+        words::headline(report)
+    );
     let text = truncate(&text, HEADER_MAX);
     SlackHeaderBlock::new(SlackBlockPlainText::new(text).with_emoji(true).into()).into()
 }
 
 fn emoji(report: &TargetReport) -> &'static str {
-    if report.unreachable_alert {
-        "🚫"
-    } else if report.status == Status::Failed {
-        "⚠️"
-    } else if report.status == Status::Changed {
-        "📝"
-    } else if matches!(report.status, Status::Watching | Status::NoSnapshot) {
-        "👀"
-    } else if report.back {
+    match &report.event {
+        Event::Failed(f) if f.unreachable => return "🚫",
+        Event::Failed(_) => return "⚠️",
+        Event::Changed(_) => return "📝",
+        Event::Watching { .. } | Event::NoSnapshot { .. } => return "👀",
+        Event::Unchanged { .. } | Event::Checked { .. } => {}
+    }
+    if report.back {
         "✅"
-    } else if !report.new_findings.is_empty() {
+    } else if !report.findings.new.is_empty() {
         "⚠️"
     } else {
         "✅"
@@ -362,7 +368,7 @@ fn emoji(report: &TargetReport) -> &'static str {
 /// The address (and where it lands now), the time, and the GitHub run and commit.
 fn context(report: &TargetReport, ctx: &RunContext) -> SlackBlock {
     let mut parts = vec![escape::url(&report.url)];
-    if let Some(from) = &report.moved_from {
+    if let Some(from) = report.change().and_then(|c| c.moved_from.as_ref()) {
         let now = report.final_url.as_deref().unwrap_or("?");
         parts.push(format!(
             "now lands on {} (was {})",
@@ -395,15 +401,16 @@ fn status_text(report: &TargetReport) -> Option<String> {
     if report.back {
         lines.push("✅ The page can be fetched again.".to_string());
     }
-    match report.status {
-        Status::Watching => lines.push(format!(
-            "Now watching this page: the baseline is stored ({} blocks). Changes are posted from the next run on.",
-            report.blocks
+    match &report.event {
+        Event::Watching { blocks } => lines.push(format!(
+            "Now watching this page: the baseline is stored ({blocks} blocks). Changes are posted from the next run on."
         )),
-        Status::NoSnapshot => lines.push("There is no snapshot of this page yet.".to_string()),
-        Status::Failed => {
-            let error = escape::text(report.error.as_deref().unwrap_or("unknown error"));
-            let runs = report.consecutive_failures.max(1);
+        Event::NoSnapshot { .. } => {
+            lines.push("There is no snapshot of this page yet.".to_string())
+        }
+        Event::Failed(f) => {
+            let error = escape::text(&f.error);
+            let runs = f.consecutive.max(1);
             let times = if runs == 1 {
                 "once".to_string()
             } else {
@@ -413,20 +420,14 @@ fn status_text(report: &TargetReport) -> Option<String> {
                 "Could not fetch the page {times}: {error}. The stored snapshot is kept; a message follows when the page is back."
             ));
         }
-        Status::Changed => {
-            let n = report.shown_count();
-            if n > 0 {
-                let (removed, added) = report.word_counts();
-                lines.push(format!(
-                    "*{n} {}*: {removed} {} removed, {added} added.",
-                    noun(n, "change", "changes"),
-                    noun(removed, "word", "words"),
-                ));
+        Event::Changed(c) => {
+            if let Some(count) = words::change_count(c) {
+                lines.push(format!("*{}*: {}.", count.changes, count.words));
             }
         }
-        Status::Unchanged | Status::Checked => {}
+        Event::Unchanged { .. } | Event::Checked { .. } => {}
     }
-    if report.rebaselined {
+    if report.compared().is_some_and(|c| c.rebaselined) {
         lines.push(
             "The extraction rules changed: the baseline was first re-made from the stored page."
                 .to_string(),
@@ -609,46 +610,37 @@ fn render(runs: &[(SpanOp, String)]) -> String {
     out.trim().to_string()
 }
 
-/// The link changes of a diff, one line each.
-fn link_lines(links: &[LinkChange]) -> Vec<String> {
-    let label = |l: &str| {
-        if l.trim().is_empty() {
-            "_(no text)_".to_string()
-        } else {
-            format!("“{}”", escape::text(l.trim()))
-        }
-    };
-    let target = |h: &str| {
-        if h.is_empty() {
+/// Link changes as Slack shows them: the text escaped, each address a link.
+struct SlackLinks;
+
+impl LinkStyle for SlackLinks {
+    fn text(&self, text: &str) -> String {
+        escape::text(text)
+    }
+    fn no_text(&self) -> &'static str {
+        "_(no text)_"
+    }
+    fn address(&self, href: &str) -> String {
+        if href.is_empty() {
             "_(no address)_".to_string()
         } else {
-            escape::url(h)
+            escape::url(href)
         }
-    };
+    }
+}
+
+/// The link changes of a diff, one line each.
+fn link_lines(links: &[LinkChange]) -> Vec<String> {
     links
         .iter()
-        .map(|l| match (&l.from, &l.to) {
-            (Some(from), Some(to)) => format!(
-                "• {} now points to {} (was {})",
-                label(&l.text),
-                target(to),
-                target(from)
-            ),
-            (None, Some(to)) if l.text.trim() == to => format!("• added: {}", target(to)),
-            (None, Some(to)) => format!("• added: {} → {}", label(&l.text), target(to)),
-            (Some(from), None) if l.text.trim() == from => {
-                format!("• removed: {}", target(from))
-            }
-            (Some(from), None) => format!("• removed: {} → {}", label(&l.text), target(from)),
-            (None, None) => String::new(),
-        })
-        .filter(|l| !l.is_empty())
+        .filter(|l| l.from.is_some() || l.to.is_some())
+        .map(|l| format!("• {}", words::link_change(l, &SlackLinks)))
         .collect()
 }
 
 /// What the change means (policy facts, citations), one short escaped line each.
 fn meaning_text(report: &TargetReport) -> Option<String> {
-    let lines: Vec<String> = crate::report::meaning_lines(report)
+    let lines: Vec<String> = words::meaning_lines(report)
         .iter()
         .map(|l| format!("• {}", escape::text(l)))
         .collect();
@@ -752,10 +744,11 @@ fn finding_line(f: &Finding, detail: bool) -> String {
 /// New findings with their context, resolved ones, and a count of those still open.
 fn findings_blocks(report: &TargetReport) -> Vec<SlackBlock> {
     let mut blocks = Vec::new();
-    if !report.new_findings.is_empty() {
+    let findings = &report.findings;
+    if !findings.new.is_empty() {
         // Grouped by kind, the ones to fix first (broken and empty links) at the top, so that
         // what a long list cuts off is the informational end.
-        let mut new = report.new_findings.clone();
+        let mut new = findings.new.clone();
         crate::inspect::sort_findings(&mut new);
         let lines: Vec<String> = new.iter().map(|f| finding_line(f, true)).collect();
         let mut title = format!("⚠️ *New findings ({})*", lines.len());
@@ -765,21 +758,17 @@ fn findings_blocks(report: &TargetReport) -> Vec<SlackBlock> {
         }
         blocks.push(section(list(&title, &lines, "findings")));
     }
-    if !report.resolved_findings.is_empty() {
-        let lines: Vec<String> = report
-            .resolved_findings
+    if !findings.resolved.is_empty() {
+        let lines: Vec<String> = findings
+            .resolved
             .iter()
             .map(|f| finding_line(f, false))
             .collect();
         let title = format!("✅ *Resolved ({})*", lines.len());
         blocks.push(section(list(&title, &lines, "findings")));
     }
-    let still_open = report
-        .open_findings
-        .iter()
-        .filter(|f| !report.new_findings.iter().any(|n| n.id == f.id))
-        .count();
-    if still_open > 0 && (!report.new_findings.is_empty() || !report.resolved_findings.is_empty()) {
+    let still_open = findings.still_open().count();
+    if still_open > 0 && (!findings.new.is_empty() || !findings.resolved.is_empty()) {
         blocks.push(context_line(format!(
             "{still_open} earlier {} still open.",
             noun(still_open, "finding is", "findings are")
@@ -853,27 +842,17 @@ fn fallback_text(report: &TargetReport) -> String {
     let mut text = format!(
         "{}: {}",
         escape::text(&report.name),
-        escape::text(&report.headline())
+        escape::text(&words::headline(report))
     );
-    let n = report.shown_count();
-    if n > 0 {
-        let (removed, added) = report.word_counts();
-        text.push_str(&format!(
-            " — {n} {} ({removed} {} removed, {added} added)",
-            noun(n, "change", "changes"),
-            noun(removed, "word", "words")
-        ));
+    if let Some(count) = report.change().and_then(words::change_count) {
+        text.push_str(&format!(" — {} ({})", count.changes, count.words));
     }
-    if !report.new_findings.is_empty() {
-        let n = report.new_findings.len();
+    if !report.findings.new.is_empty() {
+        let n = report.findings.new.len();
         text.push_str(&format!(" — {n} new {}", noun(n, "finding", "findings")));
     }
-    if let Some(e) = report
-        .error
-        .as_deref()
-        .filter(|_| report.status == Status::Failed)
-    {
-        text.push_str(&format!(" — {}", escape::text(e)));
+    if let Some(f) = report.failure() {
+        text.push_str(&format!(" — {}", escape::text(&f.error)));
     }
     truncate_section(format!("{text} {}", escape::url(&report.url)))
 }
@@ -982,8 +961,15 @@ mod tests {
 
     #[test]
     fn header_keeps_the_limit() {
-        let mut r = TargetReport::new("x", &"N".repeat(400), "https://a.example/", Status::Changed);
-        r.changes.push(Change::Added { text: "a".into() });
+        let r = TargetReport::new(
+            "x",
+            &"N".repeat(400),
+            "https://a.example/",
+            Event::Changed(Box::new(crate::report::ContentChange {
+                changes: vec![Change::Added { text: "a".into() }],
+                ..Default::default()
+            })),
+        );
         let SlackBlock::Header(h) = header(&r) else {
             panic!()
         };
