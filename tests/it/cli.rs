@@ -152,10 +152,7 @@ async fn a_damaged_snapshot_is_reported_and_left_alone() {
 
 #[tokio::test]
 async fn without_a_config_the_built_in_targets_are_the_three_policies() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut cmd = assert_cmd::Command::cargo_bin("policy-watch").unwrap();
-    cmd.current_dir(dir.path()).arg("targets");
-    let run = crate::common::run(cmd).await;
+    let run = Workdir::empty().run(&["targets"]).await;
     assert_eq!(run.code, 0, "{run:?}");
     for url in [
         "https://documentation.crossengage.io/data-and-engagement-platform/help-and-support/privacy-policy",
@@ -361,19 +358,13 @@ async fn a_long_run_on_a_terminal_shows_what_it_waits_for_and_off_one_draws_noth
     ));
 
     // On a terminal (util-linux `script` gives the run a pseudo-terminal): a status line.
-    let bin = assert_cmd::cargo::cargo_bin("policy-watch");
-    let mut tty = std::process::Command::new("script");
+    let mut tty = w.here(std::process::Command::new("script"));
     tty.args([
         "-qec",
-        &format!("{} check --dry-run", bin.display()),
+        &format!("{} check --dry-run", crate::common::bin().display()),
         "/dev/null",
     ])
-    .current_dir(w.path())
-    .stdin(std::process::Stdio::null())
-    .env("NO_COLOR", "1")
-    .env("RUST_LOG", "warn")
-    .env_remove("SLACK_WEBHOOK_URL")
-    .env_remove("SLACK_BOT_TOKEN");
+    .stdin(std::process::Stdio::null());
     let shown = tokio::task::spawn_blocking(move || tty.output().expect("script runs"))
         .await
         .unwrap();

@@ -1,5 +1,7 @@
-//! Shared by every integration test: fixtures, a local HTTP server (wiremock) and a temporary
-//! working folder with its own config. Nothing here reaches beyond 127.0.0.1.
+//! Shared by every integration test: fixtures, a local HTTP server (wiremock), the binary
+//! (found here only, see [`bin`]) and a temporary working folder ([`Workdir`]) with its own
+//! config, in which every run of the binary starts with the same clean environment. Nothing
+//! here reaches beyond 127.0.0.1.
 
 use std::path::{Path, PathBuf};
 
@@ -50,21 +52,42 @@ pub const BROWSER_ARGS: (&str, &str) = (
     "--proxy-server=127.0.0.1:9 --proxy-bypass-list=127.0.0.1;localhost",
 );
 
-/// A temporary folder with a `policy-watch.toml` and a `snapshots/` folder.
+/// The binary under test. Every test runs it through [`Workdir`] (or, for a wrapper such as
+/// `sh` or `script`, names it with this).
+pub fn bin() -> PathBuf {
+    assert_cmd::cargo::cargo_bin("policy-watch")
+}
+
+/// The `[http]` settings fit for tests: short timeouts and backoff.
+pub const FAST_HTTP: &str = "[http]\ntimeout_secs = 5\nretries = 2\nbackoff_ms = 50\n";
+
+/// A temporary folder in which the binary runs: a `policy-watch.toml` (or none, for the
+/// built-in targets) and a `snapshots/` folder.
 pub struct Workdir {
     pub dir: tempfile::TempDir,
 }
 
 impl Workdir {
-    /// A folder whose config holds `targets_toml` (one or more `[[target]]` tables) after a
-    /// fast `[http]` section fit for tests (short timeouts and backoff).
+    /// A folder whose config holds `targets_toml` (one or more `[[target]]` tables) after
+    /// [`FAST_HTTP`].
     pub fn new(targets_toml: &str) -> Self {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let cfg = format!(
-            "snapshot_dir = \"snapshots\"\n\n[http]\ntimeout_secs = 5\nretries = 2\nbackoff_ms = 50\n\n{targets_toml}"
-        );
-        std::fs::write(dir.path().join("policy-watch.toml"), cfg).expect("write config");
-        Workdir { dir }
+        Workdir::with_config(&format!(
+            "snapshot_dir = \"snapshots\"\n\n{FAST_HTTP}\n{targets_toml}"
+        ))
+    }
+
+    /// A folder whose `policy-watch.toml` is exactly `config`.
+    pub fn with_config(config: &str) -> Self {
+        let w = Workdir::empty();
+        std::fs::write(w.config(), config).expect("write config");
+        w
+    }
+
+    /// A folder without a config: the binary runs on its built-in targets.
+    pub fn empty() -> Self {
+        Workdir {
+            dir: tempfile::tempdir().expect("tempdir"),
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -105,9 +128,21 @@ impl Workdir {
         out
     }
 
-    /// The binary, run in this folder, with no Slack settings from the outer environment.
+    /// The binary, run in this folder, with the clean environment of [`Workdir::here`].
     pub fn cmd(&self) -> Command {
-        let mut cmd = Command::cargo_bin("policy-watch").expect("binary");
+        Command::from_std(self.process())
+    }
+
+    /// The same as a `std` command: for a test that spawns, signals or kills the run, or picks
+    /// its stdout.
+    pub fn process(&self) -> std::process::Command {
+        self.here(std::process::Command::new(bin()))
+    }
+
+    /// `cmd` (the binary, or a wrapper that runs it) set to run in this folder with a clean
+    /// environment: no Slack settings, CI run or browser from the outer environment, a browser
+    /// kept on 127.0.0.1, no colour, warnings only (a test may add to it or override it).
+    pub fn here(&self, mut cmd: std::process::Command) -> std::process::Command {
         cmd.current_dir(self.path())
             .env_remove("SLACK_WEBHOOK_URL")
             .env_remove("SLACK_BOT_TOKEN")

@@ -25,26 +25,16 @@ fn page(word: &str) -> String {
     )
 }
 
-/// The binary as [`Workdir::cmd`] sets it up, as a `std` command whose stdout the test picks.
-fn std_cmd(w: &Workdir) -> Command {
-    in_workdir(
-        Command::new(assert_cmd::cargo::cargo_bin("policy-watch")),
-        w,
-    )
+/// `cmd` run in `w` as [`Workdir::here`] sets it up, its stderr kept for the test.
+fn in_workdir(cmd: Command, w: &Workdir) -> Command {
+    let mut cmd = w.here(cmd);
+    cmd.stderr(Stdio::piped());
+    cmd
 }
 
-/// `cmd` run in `w` with the environment of [`Workdir::cmd`].
-fn in_workdir(mut cmd: Command, w: &Workdir) -> Command {
-    cmd.current_dir(w.path())
-        .env_remove("SLACK_WEBHOOK_URL")
-        .env_remove("SLACK_BOT_TOKEN")
-        .env_remove("SLACK_CHANNEL")
-        .env_remove("SLACK_API_URL")
-        .env_remove("GITHUB_RUN_ID")
-        .env("NO_COLOR", "1")
-        .env("RUST_LOG", "warn")
-        .stderr(Stdio::piped());
-    cmd
+/// The binary run in `w`, its stderr kept; its stdout is the test's to pick.
+fn std_cmd(w: &Workdir) -> Command {
+    in_workdir(Command::new(crate::common::bin()), w)
 }
 
 /// Runs `cmd` off the async threads: its exit code and stderr.
@@ -76,7 +66,7 @@ async fn a_report_that_cannot_be_written_to_stdout_is_not_delivered() {
     let mut closed = in_workdir(Command::new("sh"), &w);
     closed
         .args(["-c", "exec \"$0\" check >&-"])
-        .arg(assert_cmd::cargo::cargo_bin("policy-watch"));
+        .arg(crate::common::bin());
     // A full disk behind a redirect.
     let mut full = std_cmd(&w);
     full.arg("check").stdout(

@@ -7,7 +7,7 @@ use policy_watch::inspect::{Finding, FindingKind};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::common::{fixture, html, reserve, serve, target, Workdir};
+use crate::common::{fixture, html, reserve, serve, target, Workdir, FAST_HTTP};
 
 /// Where GitBook serves the CrossEngage page; the tests serve it at the same path.
 const PAGE_PATH: &str = "/data-and-engagement-platform/help-and-support/privacy-policy";
@@ -86,23 +86,13 @@ impl GitBook {
 
 /// Config text with the tests' fast `[http]` settings, then `rest` (tables).
 fn config_text(rest: &str) -> String {
-    format!("[http]\ntimeout_secs = 5\nretries = 2\nbackoff_ms = 50\n\n{rest}")
+    format!("{FAST_HTTP}\n{rest}")
 }
 
 /// Runs `policy-watch links --format json` on `ids` and returns each target's findings.
 async fn links(config: &str, ids: &[&str]) -> Vec<Vec<Finding>> {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("test.toml");
-    std::fs::write(&path, config).expect("write config");
-    let mut cmd = assert_cmd::Command::cargo_bin("policy-watch").expect("binary");
-    cmd.current_dir(dir.path())
-        .env(crate::common::BROWSER_ARGS.0, crate::common::BROWSER_ARGS.1)
-        .env("RUST_LOG", "warn")
-        .arg("--config")
-        .arg(&path)
-        .args(["links", "--format", "json"])
-        .args(ids);
-    let run = crate::common::run(cmd).await;
+    let w = Workdir::with_config(config);
+    let run = w.run(&[&["links", "--format", "json"], ids].concat()).await;
     assert!(run.code == 0 || run.code == 1, "links failed: {run:?}");
     let report: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON report");
     // `links` compares nothing: a page it read is "checked", with the blocks it holds.

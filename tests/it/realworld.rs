@@ -6,10 +6,11 @@
 
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use serde_json::Value;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::common::Workdir;
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/realworld")
@@ -34,48 +35,29 @@ async fn serve(server: &MockServer, at: &str, name: &str) {
         .await;
 }
 
-struct Run {
+/// What a run of the binary said: its exit code, and its stdout then its stderr.
+struct Said {
     code: i32,
     output: String,
 }
 
-/// Runs the binary with `args` on the config in `dir`, off the async threads.
-async fn run(dir: &Path, args: &[&str]) -> Run {
-    let config = dir.join("policy-watch.toml");
-    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-    tokio::task::spawn_blocking(move || {
-        let out = Command::cargo_bin("policy-watch")
-            .expect("binary")
-            .env(crate::common::BROWSER_ARGS.0, crate::common::BROWSER_ARGS.1)
-            .arg("--config")
-            .arg(&config)
-            .args(&args)
-            .env("NO_COLOR", "1")
-            .env("RUST_LOG", "error")
-            .env_remove("SLACK_WEBHOOK_URL")
-            .env_remove("SLACK_BOT_TOKEN")
-            .env_remove("SLACK_CHANNEL")
-            .timeout(std::time::Duration::from_secs(120))
-            .output()
-            .expect("run policy-watch");
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            output: format!(
-                "{}{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            ),
-        }
-    })
-    .await
-    .expect("command thread")
+/// Runs the binary with `args` in `w`.
+async fn run(w: &Workdir, args: &[&str]) -> Said {
+    let mut cmd = w.cmd();
+    cmd.args(args)
+        .env("RUST_LOG", "error")
+        .timeout(std::time::Duration::from_secs(120));
+    let out = crate::common::run(cmd).await;
+    Said {
+        code: out.code,
+        output: out.stdout + &out.stderr,
+    }
 }
 
 /// The verdict on one pair: "alert", "quiet", or "before-fails"; with what the binary said.
 async fn verdict(pair: &Value) -> (String, String) {
     let at = pair["path"].as_str().expect("path");
     let server = MockServer::start().await;
-    let dir = tempfile::tempdir().expect("tempdir");
     // Only id, name and url: every default applies, as for a new user.
     let config = format!(
         "snapshot_dir = \"snapshots\"\n\n[http]\ntimeout_secs = 20\nretries = 0\n\n\
@@ -83,17 +65,17 @@ async fn verdict(pair: &Value) -> (String, String) {
         pair["document"],
         server.uri()
     );
-    std::fs::write(dir.path().join("policy-watch.toml"), config).expect("config");
+    let w = Workdir::with_config(&config);
 
     serve(&server, at, pair["before"].as_str().expect("before")).await;
-    let accepted = run(dir.path(), &["accept"]).await;
+    let accepted = run(&w, &["accept"]).await;
     match accepted.code {
         0 => {}
         1 => return ("before-fails".into(), accepted.output),
         c => return (format!("accept exited {c}"), accepted.output),
     }
     serve(&server, at, pair["after"].as_str().expect("after")).await;
-    let diffed = run(dir.path(), &["diff"]).await;
+    let diffed = run(&w, &["diff"]).await;
     let v = match diffed.code {
         0 => "quiet".to_string(),
         1 => "alert".to_string(),
@@ -174,24 +156,23 @@ async fn a_home_page_served_in_place_of_the_policy_is_a_failed_fetch_not_a_chang
         .expect("a pair whose after page is not the document");
     let at = pair["path"].as_str().expect("path");
     let server = MockServer::start().await;
-    let dir = tempfile::tempdir().expect("tempdir");
     let config = format!(
         "snapshot_dir = \"snapshots\"\n\n[http]\ntimeout_secs = 20\nretries = 0\n\n\
          [[target]]\nid = \"doc\"\nname = \"Policy\"\nurl = \"{}{at}\"\n",
         server.uri()
     );
-    std::fs::write(dir.path().join("policy-watch.toml"), config).expect("config");
+    let w = Workdir::with_config(&config);
     let policy = pair["before"].as_str().expect("before");
     let home = pair["after"].as_str().expect("after");
 
     serve(&server, at, policy).await;
-    let first = run(dir.path(), &["check"]).await;
+    let first = run(&w, &["check"]).await;
     assert_eq!(first.code, 0, "{}", first.output);
     assert!(first.output.contains("now watching"), "{}", first.output);
-    let stored = std::fs::read(dir.path().join("snapshots/doc.md")).expect("snapshot");
+    let stored = std::fs::read(w.snapshots().join("doc.md")).expect("snapshot");
 
     serve(&server, at, home).await;
-    let once = run(dir.path(), &["check"]).await;
+    let once = run(&w, &["check"]).await;
     assert_eq!(
         once.code, 1,
         "a page that is not the document is a failed fetch: {}",
@@ -199,7 +180,7 @@ async fn a_home_page_served_in_place_of_the_policy_is_a_failed_fetch_not_a_chang
     );
     assert!(once.output.contains("fetch failed"), "{}", once.output);
     assert!(once.output.contains("not the document"), "{}", once.output);
-    let twice = run(dir.path(), &["check"]).await;
+    let twice = run(&w, &["check"]).await;
     assert!(
         twice.output.contains("unreachable"),
         "said after two runs: {}",
@@ -209,13 +190,13 @@ async fn a_home_page_served_in_place_of_the_policy_is_a_failed_fetch_not_a_chang
         assert!(!out.contains("changed"), "never a change: {out}");
     }
     assert_eq!(
-        std::fs::read(dir.path().join("snapshots/doc.md")).expect("snapshot"),
+        std::fs::read(w.snapshots().join("doc.md")).expect("snapshot"),
         stored,
         "the snapshot is not touched"
     );
 
     serve(&server, at, policy).await;
-    let back = run(dir.path(), &["check"]).await;
+    let back = run(&w, &["check"]).await;
     assert_eq!(back.code, 0, "{}", back.output);
     assert!(
         !back.output.contains("changed"),

@@ -66,14 +66,9 @@ async fn a_second_run_on_the_same_folder_is_refused_naming_the_first() {
         .mount(&server)
         .await;
     let w = Workdir::new(&target("slow", &format!("{}{PAGE}", server.uri()), ""));
-    let mut first = std::process::Command::new(assert_cmd::cargo::cargo_bin("policy-watch"));
+    let mut first = w.process();
     first
-        .current_dir(w.path())
-        .env(crate::common::BROWSER_ARGS.0, crate::common::BROWSER_ARGS.1)
         .args(["check"])
-        .env("RUST_LOG", "warn")
-        .env_remove("SLACK_WEBHOOK_URL")
-        .env_remove("SLACK_BOT_TOKEN")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null());
     let mut first = first.spawn().expect("first run");

@@ -55,6 +55,22 @@ const MESSAGE_TIMEOUTS: u32 = 2;
 /// answers (pacing not counted); later messages wait for the next run.
 const RUN_TIMEOUTS: u32 = 10;
 
+/// How a notifier spaces its posts.
+#[derive(Debug, Clone, Copy)]
+struct Pacing {
+    interval: Duration,
+    backoff: Duration,
+}
+
+impl Default for Pacing {
+    fn default() -> Self {
+        Pacing {
+            interval: MIN_INTERVAL,
+            backoff: BACKOFF_START,
+        }
+    }
+}
+
 type Connector = SlackClientHyperConnector<HttpsConnector<HttpConnector>>;
 /// The plain HTTP client for webhook posts: slack-morphism reads a webhook's answer as JSON,
 /// and so takes a 2xx `ok` without a JSON Content-Type for a refusal.
@@ -105,6 +121,8 @@ pub struct SlackNotifier {
     webhook_client: WebhookClient,
     /// How long one request may take.
     timeout: Duration,
+    /// The least time between two posts, and the first wait after a failed try.
+    pacing: Pacing,
     /// The run's time spent on Slack, shared with the run's other destinations.
     clock: Arc<RunClock>,
     /// Where messages go, in words that name no secret ("channel C0123", "incoming webhook
@@ -265,6 +283,7 @@ impl SlackNotifier {
             down: AtomicBool::new(false),
             webhook_client,
             timeout: REQUEST_TIMEOUT,
+            pacing: Pacing::default(),
             clock: Arc::default(),
             label,
             setting,
@@ -277,6 +296,13 @@ impl SlackNotifier {
     pub fn with_timeout(mut self, timeout: Duration, clock: Arc<RunClock>) -> Self {
         self.timeout = timeout.max(Duration::from_millis(1));
         self.clock = clock;
+        self
+    }
+
+    /// Posts at least `interval` apart, and a first wait of `backoff` after a failed try
+    /// (Slack's limits ask for a second and half a second; tests ask for less).
+    pub fn with_pacing(mut self, interval: Duration, backoff: Duration) -> Self {
+        self.pacing = Pacing { interval, backoff };
         self
     }
 
@@ -426,7 +452,7 @@ impl SlackNotifier {
     ) -> Result<Option<SlackTs>, NotifyError> {
         let deadline = Instant::now() + self.timeout * MESSAGE_TIMEOUTS;
         let run_budget = self.timeout * RUN_TIMEOUTS;
-        let policy = retry::Policy::new(MAX_ATTEMPTS - 1, BACKOFF_START).until(deadline);
+        let policy = retry::Policy::new(MAX_ATTEMPTS - 1, self.pacing.backoff).until(deadline);
         let result = retry::run(&policy, |attempt| async move {
             self.pace().await;
             let left = run_budget.saturating_sub(self.clock.spent());
@@ -523,7 +549,7 @@ impl SlackNotifier {
     async fn pace(&self) {
         let mut last = self.last_post.lock().await;
         if let Some(at) = *last {
-            tokio::time::sleep_until(at + MIN_INTERVAL).await;
+            tokio::time::sleep_until(at + self.pacing.interval).await;
         }
         *last = Some(Instant::now());
     }
