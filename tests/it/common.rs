@@ -128,7 +128,7 @@ impl Workdir {
         out
     }
 
-    /// The binary, run in this folder, with the clean environment of [`Workdir::here`].
+    /// The binary, run in this folder, with the clean environment of [`in_dir`].
     pub fn cmd(&self) -> Command {
         Command::from_std(self.process())
     }
@@ -139,22 +139,28 @@ impl Workdir {
         self.here(std::process::Command::new(bin()))
     }
 
-    /// `cmd` (the binary, or a wrapper that runs it) set to run in this folder with a clean
-    /// environment: no Slack settings, CI run or browser from the outer environment, a browser
-    /// kept on 127.0.0.1, no colour, warnings only (a test may add to it or override it).
-    pub fn here(&self, mut cmd: std::process::Command) -> std::process::Command {
-        cmd.current_dir(self.path())
-            .env_remove("SLACK_WEBHOOK_URL")
-            .env_remove("SLACK_BOT_TOKEN")
-            .env_remove("SLACK_CHANNEL")
-            .env_remove("SLACK_API_URL")
-            .env_remove("GITHUB_RUN_ID")
-            .env_remove("POLICY_WATCH_BROWSER")
-            .env(BROWSER_ARGS.0, BROWSER_ARGS.1)
-            .env("NO_COLOR", "1")
-            .env("RUST_LOG", "warn");
-        cmd
+    /// `cmd` (the binary, or a wrapper that runs it) set to run in this folder, as
+    /// [`in_dir`] sets it up.
+    pub fn here(&self, cmd: std::process::Command) -> std::process::Command {
+        in_dir(self.path(), cmd)
     }
+}
+
+/// `cmd` (the binary, or a wrapper that runs it) set to run in `dir` with a clean environment:
+/// no Slack settings, CI run or browser from the outer environment, a browser kept on
+/// 127.0.0.1, no colour, warnings only (a test may add to it or override it).
+pub fn in_dir(dir: &Path, mut cmd: std::process::Command) -> std::process::Command {
+    cmd.current_dir(dir)
+        .env_remove("SLACK_WEBHOOK_URL")
+        .env_remove("SLACK_BOT_TOKEN")
+        .env_remove("SLACK_CHANNEL")
+        .env_remove("SLACK_API_URL")
+        .env_remove("GITHUB_RUN_ID")
+        .env_remove("POLICY_WATCH_BROWSER")
+        .env(BROWSER_ARGS.0, BROWSER_ARGS.1)
+        .env("NO_COLOR", "1")
+        .env("RUST_LOG", "warn");
+    cmd
 }
 
 /// A `[[target]]` table.

@@ -10,7 +10,7 @@ use wiremock::{Mock, MockServer};
 
 use crate::common::{
     all_files, reserve, serve, slack_bodies, slack_ok, slack_posted, target, Tmpfs, Workdir,
-    SLACK_BOT_TOKEN, SLACK_WEBHOOK_PATH,
+    FAST_HTTP, SLACK_BOT_TOKEN, SLACK_WEBHOOK_PATH,
 };
 
 /// A policy page whose paragraph says `word`.
@@ -45,7 +45,7 @@ fn config_of(server: &MockServer, ids: &[&str]) -> String {
 /// Rewrites the config of `w` to hold these targets.
 pub(crate) fn reconfigure(w: &Workdir, server: &MockServer, ids: &[&str]) {
     let cfg = format!(
-        "snapshot_dir = \"snapshots\"\n\n[http]\ntimeout_secs = 5\nretries = 2\nbackoff_ms = 50\n\n{}",
+        "snapshot_dir = \"snapshots\"\n\n{FAST_HTTP}\n{}",
         config_of(server, ids)
     );
     std::fs::write(w.config(), cfg).unwrap();

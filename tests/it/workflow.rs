@@ -1174,12 +1174,7 @@ async fn sharded_watch_runs_check_every_target_once_and_commit_them_in_one_commi
             &["clone", "--quiet", origin.to_str().unwrap(), &name],
         );
         let work = tmp.path().join(&name);
-        let out = assert_cmd::Command::cargo_bin("policy-watch")
-            .unwrap()
-            .current_dir(&work)
-            .env("NO_COLOR", "1")
-            .env_remove("SLACK_WEBHOOK_URL")
-            .env_remove("SLACK_BOT_TOKEN")
+        let out = crate::common::in_dir(&work, std::process::Command::new(crate::common::bin()))
             .args([
                 "check",
                 "--format",
