@@ -1,6 +1,7 @@
 //! Delivery as a user meets it: a report on stdout that cannot be written is no delivery, a
 //! webhook's 2xx is one, a Slack that answers late is not asked twice, a routed webhook that
-//! is not a URL fails only its own targets, and no log level prints a secret.
+//! is not a URL fails only its own targets, a malformed `SLACK_API_URL` is named and not shown,
+//! and no log level prints a secret.
 
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -259,6 +260,32 @@ async fn a_routed_webhook_variable_that_is_not_a_url_fails_only_its_targets() {
         "the other route delivered"
     );
     assert_eq!(slack_bodies(&slack, SLACK_WEBHOOK_PATH).await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_malformed_slack_api_url_is_named_not_shown() {
+    let pages = MockServer::start().await;
+    serve(&pages, PAGE, page("e-mail address")).await;
+    let w = Workdir::new(&target("legal", &format!("{}{PAGE}", pages.uri()), ""));
+    // Someone pasted a token where the API's address goes.
+    let mut cmd = w.cmd();
+    cmd.env("SLACK_BOT_TOKEN", SLACK_BOT_TOKEN)
+        .env("SLACK_CHANNEL", "C0TEST")
+        .env("SLACK_API_URL", "xoxp-111-SECRETapi")
+        .env("RUST_LOG", "trace")
+        .arg("check");
+    let out = run(cmd).await;
+    assert_eq!(out.code, 2, "bad settings: {out:?}");
+    assert!(
+        out.stderr.contains("SLACK_API_URL is not an http(s) URL"),
+        "names the variable: {}",
+        out.stderr
+    );
+    assert!(
+        !out.stdout.contains("SECRETapi") && !out.stderr.contains("SECRETapi"),
+        "{out:?}"
+    );
+    assert!(!w.snapshots().join("legal.md").exists(), "nothing stored");
 }
 
 #[tokio::test]

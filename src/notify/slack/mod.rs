@@ -233,7 +233,7 @@ impl SlackNotifier {
             .is_some_and(|u| matches!(u.scheme(), "https" | "http") && u.host().is_some());
         if !ok {
             return Err(NotifyError::Settings(format!(
-                "SLACK_API_URL `{api_url}` is not an http(s) URL\n  help: leave it unset to use {DEFAULT_API_URL}"
+                "SLACK_API_URL is not an http(s) URL (its value is not shown: it may hold a secret)\n  help: leave it unset to use {DEFAULT_API_URL}"
             )));
         }
         let token = token.trim().to_string();
