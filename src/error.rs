@@ -147,6 +147,8 @@ pub enum ExtractError {
     PdfTimeout { secs: u64 },
     #[error("the PDF cannot be read: the PDF reader stopped")]
     PdfStopped,
+    #[error("reading the page's content took longer than its time budget ({secs} s): the page is left as it is and the other targets go on\n  help: a page of this shape is not one a policy page has; check it with `policy-watch preview`")]
+    TooSlow { secs: u64 },
 }
 
 /// A snapshot store that cannot be read or written.

@@ -4,6 +4,7 @@
 //! file (or the fetcher, or the browser) and one extractor; nothing downstream.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use url::Url;
 
@@ -23,6 +24,11 @@ pub enum Read {
     Document(Document, Extracted),
 }
 
+/// The time one document's extraction may take. A 10 MB page takes well under a second; a page
+/// that takes longer than this (a shape no extractor rule foresaw) fails alone, saying so, and
+/// the run goes on. The diff after it has budgets of its own (see `diff`).
+pub const EXTRACT_BUDGET: Duration = Duration::from_secs(30);
+
 /// Reads targets for a run: the HTTP fetcher, the run's browser (started only when a target
 /// needs it), and one extraction per core at a time.
 pub struct Reader {
@@ -30,6 +36,7 @@ pub struct Reader {
     browser: Browser,
     max_bytes: u64,
     parse_slots: Arc<tokio::sync::Semaphore>,
+    extract_budget: Duration,
 }
 
 impl Reader {
@@ -40,6 +47,7 @@ impl Reader {
             browser: Browser::new(config.browser.clone()),
             max_bytes: config.http.max_body_bytes,
             parse_slots: Arc::new(tokio::sync::Semaphore::new(cores)),
+            extract_budget: EXTRACT_BUDGET,
         })
     }
 
@@ -143,32 +151,41 @@ impl Reader {
 
     /// Extraction is CPU work: it runs on the blocking pool, off the async threads, at most
     /// one document per core at a time (documents waiting for a core hold only their bytes).
-    /// The document is handed back, not copied.
+    /// The document is handed back, not copied. An extraction that takes longer than the
+    /// budget fails this target; its thread keeps the core until it ends, and its result is
+    /// dropped (the run does not wait for it at its end).
     pub async fn extract(
         &self,
         doc: Document,
         target: &Target,
     ) -> (Document, Result<Extracted, TargetError>) {
-        let Ok(_slot) = self.parse_slots.clone().acquire_owned().await else {
+        let Ok(slot) = self.parse_slots.clone().acquire_owned().await else {
             return (doc, Err(TargetError::Internal("parse slots closed")));
         };
         let rules = target.rules.clone();
         let fallback = doc.final_url.clone();
-        let joined = tokio::task::spawn_blocking(move || {
+        let work = tokio::task::spawn_blocking(move || {
+            let _slot = slot;
             let result = extract(&doc.body, &doc.final_url, &rules);
             (doc, result)
-        })
-        .await;
-        match joined {
-            Ok((doc, result)) => (doc, result.map_err(TargetError::from)),
-            Err(e) => (
-                Document {
-                    final_url: fallback,
-                    body: Body::Html(String::new()),
-                    read: ReadBy::Http,
-                    validators: Validators::default(),
-                },
-                Err(TargetError::Crashed { error: Arc::new(e) }),
+        });
+        let gone = |error: TargetError| {
+            let doc = Document {
+                final_url: fallback,
+                body: Body::Html(String::new()),
+                read: ReadBy::Http,
+                validators: Validators::default(),
+            };
+            (doc, Err(error))
+        };
+        match tokio::time::timeout(self.extract_budget, work).await {
+            Ok(Ok((doc, result))) => (doc, result.map_err(TargetError::from)),
+            Ok(Err(e)) => gone(TargetError::Crashed { error: Arc::new(e) }),
+            Err(_) => gone(
+                ExtractError::TooSlow {
+                    secs: self.extract_budget.as_secs(),
+                }
+                .into(),
             ),
         }
     }
@@ -212,6 +229,32 @@ fn looks_like_challenge(html: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn an_extraction_past_its_budget_fails_saying_so() {
+        let config = Config::builtin().expect("built-in config");
+        let mut reader = Reader::new(&config).expect("reader");
+        let target = &config.targets[0];
+        let page = format!(
+            "<html><body><main>{}</main></body></html>",
+            "<p>We process your personal data only for the purposes named here.</p>".repeat(20_000)
+        );
+        let doc = || Document {
+            final_url: target.url.clone(),
+            body: Body::Html(page.clone()),
+            read: ReadBy::Http,
+            validators: Validators::default(),
+        };
+        // A budget no page can keep.
+        reader.extract_budget = Duration::ZERO;
+        let (_, result) = reader.extract(doc(), target).await;
+        let error = result.expect_err("past its budget").to_string();
+        assert!(error.contains("took longer than"), "{error}");
+        // Within the budget the same page reads.
+        reader.extract_budget = EXTRACT_BUDGET;
+        let (_, result) = reader.extract(doc(), target).await;
+        assert!(result.is_ok(), "{result:?}");
+    }
 
     #[test]
     fn bot_walls_are_told_from_plain_failures() {

@@ -97,7 +97,11 @@ impl ExitCode {
 /// Runs one command on a runtime of its own: what the binary calls.
 pub fn run_blocking(invocation: Invocation) -> Result<ExitCode, Error> {
     let runtime = tokio::runtime::Runtime::new().map_err(Error::Runtime)?;
-    runtime.block_on(run(invocation))
+    let outcome = runtime.block_on(run(invocation));
+    // Everything the command waited for is done; what is left on the blocking pool is an
+    // extraction past its time budget whose result nobody wants: not waited for.
+    runtime.shutdown_background();
+    outcome
 }
 
 /// Runs one command; what it prints goes to stdout, logs to stderr.

@@ -2,6 +2,7 @@
 //! its normalised text and its links; `select`, `remove` and `ignore` rules applied.
 
 mod chrome;
+mod depth;
 mod email;
 mod identity;
 mod markdown;
@@ -138,7 +139,9 @@ impl Extracted {
 
 /// Extracts a page with a target's rules. Runs synchronously: call it from a blocking thread.
 pub fn extract(html: &str, page_url: &Url, rules: &Rules) -> Result<Extracted, ExtractError> {
-    let doc = Html::parse_document(html);
+    // Nesting capped as browsers cap it: a page nested tens of thousands deep parses in linear
+    // time, with its text.
+    let doc = depth::parse_document(html);
 
     if redirects_at_once(&doc, page_url) {
         // A stub that sends the browser elsewhere at once has no content of its own.

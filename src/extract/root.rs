@@ -1,7 +1,7 @@
 //! Finding the document's container: the target's `select`; without one, a known document
 //! container that holds a fair part of the page's text; else the element where the text is.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
 use ego_tree::iter::Edge;
@@ -86,7 +86,12 @@ pub fn choose<'a>(doc: &'a Html, rules: &Rules) -> Option<Root<'a>> {
 /// The deepest element that holds at least [`CONTENT_SHARE`] of the text and the title.
 fn by_content<'a>(body: ElementRef<'a>, weights: &Weights, total: usize) -> ElementRef<'a> {
     let need = (total as f64 * CONTENT_SHARE).ceil() as usize;
-    let title = weights.title;
+    // The title and the elements that hold it, found once: a walk down a deep page asks at
+    // every level.
+    let holds_title: Option<HashSet<NodeId>> = weights.title.map(|t| {
+        let above = body.tree().get(t).into_iter().flat_map(|n| n.ancestors());
+        std::iter::once(t).chain(above.map(|a| a.id())).collect()
+    });
     let mut cur = body;
     loop {
         // At most one child can hold more than half of the text.
@@ -95,7 +100,7 @@ fn by_content<'a>(body: ElementRef<'a>, weights: &Weights, total: usize) -> Elem
             .filter_map(ElementRef::wrap)
             .find(|c| weights.get(*c) >= need);
         match next {
-            Some(c) if title.is_none_or(|t| c.id() == t || is_ancestor(c, t)) => cur = c,
+            Some(c) if holds_title.as_ref().is_none_or(|h| h.contains(&c.id())) => cur = c,
             _ => return cur,
         }
     }
@@ -153,12 +158,6 @@ fn dated_before(el: ElementRef<'_>) -> bool {
             }
             text.chars().any(|c| c.is_ascii_digit()) && DATED.is_match(&text)
         })
-}
-
-fn is_ancestor(el: ElementRef<'_>, node: NodeId) -> bool {
-    el.tree()
-        .get(node)
-        .is_some_and(|n| n.ancestors().any(|a| a.id() == el.id()))
 }
 
 /// `tag#id` or `tag.class.class`, to say which element was found.

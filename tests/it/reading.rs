@@ -1,5 +1,6 @@
 //! Reading a page right, and confirming a change when the site fights back: UTF-16 without a
-//! byte-order mark, a meta refresh to the page itself, and a confirming fetch that fails.
+//! byte-order mark, a meta refresh to the page itself, a confirming fetch that fails, and a
+//! page nested 200,000 elements deep.
 
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -208,4 +209,49 @@ async fn a_first_fetch_seen_only_once_is_not_announced() {
         assert_eq!(run.code, 1, "{run:?}");
         assert_eq!(w.snapshot("acme.md"), stored, "{word}: not announced");
     }
+}
+
+/// `page(word)` with its paragraphs `depth` `<div>`s deep, a sentence at every tenth level.
+fn deep_page(word: &str, depth: usize) -> String {
+    let mut open = String::with_capacity(depth * 12);
+    for i in 0..depth {
+        open.push_str("<div>");
+        if i % 10 == 0 {
+            open.push_str("Level. ");
+        }
+    }
+    page(word, "", "")
+        .replacen("<h1>", &format!("{open}<h1>"), 1)
+        .replacen("</main>", &format!("{}</main>", "</div>".repeat(depth)), 1)
+}
+
+#[tokio::test]
+async fn a_page_nested_200000_deep_is_read_and_the_other_targets_go_on() {
+    let server = MockServer::start().await;
+    serve(&server, "/deep", deep_page("e-mail address", 200_000)).await;
+    serve(&server, "/plain", page("postal address", "", "")).await;
+    let w = Workdir::new(&format!(
+        "{}{}",
+        target("deep", &format!("{}/deep", server.uri()), ""),
+        target("plain", &format!("{}/plain", server.uri()), "")
+    ));
+    let first = w.run(&["check"]).await;
+    assert_eq!(first.code, 0, "{first:?}");
+    assert!(w
+        .snapshot("deep.md")
+        .contains("We collect your e-mail address"));
+    assert!(w.snapshot("plain.md").contains("postal address"));
+
+    // A word of it changes: told as a change, like any page's.
+    reserve(
+        &server,
+        "/deep",
+        deep_page("e-mail address and phone number", 200_000),
+    )
+    .await;
+    serve(&server, "/plain", page("postal address", "", "")).await;
+    let run = w.run(&["check"]).await;
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("phone number"), "{}", run.stdout);
+    assert!(w.snapshot("deep.md").contains("phone number"));
 }
