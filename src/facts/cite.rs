@@ -8,7 +8,7 @@ use regex::Regex;
 use serde::{Deserialize, Serialize};
 
 use crate::config::Target;
-use crate::extract::{Block, BlockKind, Inline};
+use crate::extract::{Block, BlockKind};
 use crate::inspect::language;
 
 /// One watched page that cites a target, and where.
@@ -68,10 +68,15 @@ pub fn owner(target: &Target) -> Option<String> {
     (name.chars().filter(|c| c.is_alphabetic()).count() >= 3).then_some(name)
 }
 
-/// The host a target lives on, without `www.`.
+/// The host a target lives on, without `www.`, with its port when the URL names one (two
+/// sites on one machine are two sites).
 fn host(target: &Target) -> Option<String> {
     let h = target.url.host_str()?.to_ascii_lowercase();
-    Some(h.strip_prefix("www.").unwrap_or(&h).to_string())
+    let h = h.strip_prefix("www.").unwrap_or(&h);
+    Some(match target.url.port() {
+        Some(port) => format!("{h}:{port}"),
+        None => h.to_string(),
+    })
 }
 
 /// Where every target is cited by the others, from their stored snapshot Markdown; built once
@@ -88,13 +93,21 @@ impl Citations {
     pub fn build(targets: &[Target], pages: impl Iterator<Item = (Target, String)>) -> Self {
         let mut by_name: HashMap<String, usize> = HashMap::new();
         let mut by_host: HashMap<String, usize> = HashMap::new();
+        let mut shared: Vec<String> = Vec::new();
         for (i, t) in targets.iter().enumerate() {
             if let Some(n) = owner(t) {
                 by_name.insert(n.to_lowercase(), i);
             }
             if let Some(h) = host(t) {
-                by_host.insert(h, i);
+                if by_host.insert(h.clone(), i).is_some() {
+                    shared.push(h);
+                }
             }
+        }
+        // A site that several targets live on (a company's privacy policy and its terms) does
+        // not say which of them a link to it cites: those are cited by name only.
+        for h in shared {
+            by_host.remove(&h);
         }
         let alternation = |keys: Vec<&String>| {
             let mut keys: Vec<String> = keys.into_iter().map(|k| regex::escape(k)).collect();
@@ -117,8 +130,8 @@ impl Citations {
         });
         let mut out = Citations::default();
         for (page, markdown) in pages {
-            let blocks = blocks_of(&markdown);
             let lines: Vec<&str> = crate::diff::blocks(&markdown);
+            let blocks = language::markdown_blocks(&lines);
             let mut sections = language::split(&blocks);
             if !page.languages.is_empty() {
                 language::detect(&mut sections, &blocks, &page.languages);
@@ -177,27 +190,6 @@ impl Citations {
     }
 }
 
-/// Snapshot Markdown back into blocks: headings by their `#`s, the rest as paragraphs.
-fn blocks_of(markdown: &str) -> Vec<Block> {
-    crate::diff::blocks(markdown)
-        .iter()
-        .map(|line| {
-            let level = line.chars().take_while(|c| *c == '#').count();
-            let (kind, text) = if (1..=6).contains(&level) && line[level..].starts_with(' ') {
-                (BlockKind::Heading(level as u8), line[level..].trim())
-            } else {
-                (BlockKind::Paragraph, *line)
-            };
-            Block {
-                kind,
-                inlines: vec![Inline::Text {
-                    text: crate::diff::plain(text),
-                }],
-            }
-        })
-        .collect()
-}
-
 /// "§Heading (EN)": the nearest heading at or above block `b`, and its section's language.
 fn label(blocks: &[Block], sections: &[language::Section], b: usize) -> String {
     let heading = blocks[..=b]
@@ -243,5 +235,64 @@ fn and_list(items: &[String]) -> String {
         [] => String::new(),
         [one] => one.clone(),
         [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+
+    /// A company page whose first section links to a vendor's site without naming the vendor.
+    const PAGE: &str = "## Data collection when using the platform\n\n### Onboarding\n\nOur in-product guides come from [our onboarding partner](https://www.appcues.com/product).\n\n### Analytics\n\nWe measure how the product is used.\n";
+
+    fn vendor(targets: &[Target], host: &str) -> Target {
+        targets
+            .iter()
+            .find(|t| t.url.host_str() == Some(host))
+            .expect("a built-in vendor")
+            .clone()
+    }
+
+    /// The built-in targets, the onboarding vendor under a name its site's address does not
+    /// hold (so that only the link can cite it).
+    fn targets() -> Vec<Target> {
+        let mut targets = Config::builtin().expect("built-in config").targets;
+        for t in &mut targets {
+            if t.url.host_str() == Some("www.appcues.com") {
+                t.name = "Acme Tours privacy policy".into();
+            }
+        }
+        targets
+    }
+
+    #[test]
+    fn a_link_to_a_vendors_site_cites_it_without_its_name() {
+        let targets = targets();
+        let company = targets[0].clone();
+        let cited = Citations::build(&targets, std::iter::once((company.clone(), PAGE.into())));
+        let appcues = cited.of(&vendor(&targets, "www.appcues.com").id);
+        assert_eq!(appcues.len(), 1, "{appcues:?}");
+        assert_eq!(appcues[0].target, company.id);
+        assert_eq!(appcues[0].sections.len(), 1, "{appcues:?}");
+        assert!(
+            appcues[0].sections[0].starts_with("§Onboarding"),
+            "{appcues:?}"
+        );
+        assert!(cited.of(&vendor(&targets, "mixpanel.com").id).is_empty());
+    }
+
+    #[test]
+    fn a_site_that_two_targets_share_cites_neither_by_link() {
+        let mut targets = targets();
+        let mut terms = vendor(&targets, "www.appcues.com");
+        terms.id = "vendor-terms".into();
+        terms.name = "Zeta terms".into();
+        terms.url = url::Url::parse("https://appcues.com/terms").unwrap();
+        targets.push(terms);
+        let company = targets[0].clone();
+        let cited = Citations::build(&targets, std::iter::once((company, PAGE.into())));
+        assert!(cited.of("vendor-terms").is_empty());
+        assert!(cited.of(&vendor(&targets, "www.appcues.com").id).is_empty());
     }
 }

@@ -9,7 +9,7 @@ use url::Url;
 use whatlang::{Detector, Lang};
 
 use super::{anchors, normalize_url, without_fragment, Finding, FindingKind, Page};
-use crate::extract::{Block, BlockKind};
+use crate::extract::{Block, BlockKind, Inline};
 
 /// A section with less text than this gets no language: detection would be a guess.
 const MIN_DETECT_CHARS: usize = 20;
@@ -136,6 +136,28 @@ pub fn split(blocks: &[Block]) -> Vec<Section> {
         }
     }
     sections
+}
+
+/// Snapshot lines back into blocks: headings by their `#`s, the rest as paragraphs, each with
+/// its text as a reader sees it (link targets left out).
+pub fn markdown_blocks(lines: &[&str]) -> Vec<Block> {
+    lines
+        .iter()
+        .map(|line| {
+            let level = line.chars().take_while(|c| *c == '#').count();
+            let (kind, text) = if (1..=6).contains(&level) && line[level..].starts_with(' ') {
+                (BlockKind::Heading(level as u8), line[level..].trim())
+            } else {
+                (BlockKind::Paragraph, *line)
+            };
+            Block {
+                kind,
+                inlines: vec![Inline::Text {
+                    text: crate::diff::plain(text),
+                }],
+            }
+        })
+        .collect()
 }
 
 /// Detects each section's language among `allowed` (ISO 639-1 codes). Sections with too
