@@ -314,10 +314,11 @@ impl<'a> Stdout<'a> {
     }
 }
 
-/// The alert state's layout, settled before the first target: the `state.json` of an earlier
-/// release is migrated into one file per target (and removed once a run covers every configured
-/// target), and a run that covers them all prunes the states of targets no longer configured.
-/// A dry run writes nothing: it reads an unmigrated `state.json` as it is (returned).
+/// The alert state's layout, settled before the first target by a run that covers every
+/// configured target of its scope: the `state.json` of an earlier release is migrated into one
+/// file per target and removed, and the states of targets no longer configured are pruned. A
+/// dry run or a run of some targets (`check ID…`) writes nothing here: it reads an unmigrated
+/// `state.json` as it is (returned), so that no run leaves the folder half migrated.
 ///
 /// A shard (`--shard I/N`, N > 1) writes only its own targets' files: it prunes only the ids
 /// that hash into it, and it refuses to start while a `state.json` waits to be migrated, since
@@ -361,22 +362,23 @@ fn prepare_state(
             None
         }
     };
-    if dry_run {
+    if dry_run || !whole {
+        // Only a run that covers every configured target of its scope changes the layout; a
+        // run of some targets reads `state.json` in place.
         return Ok(legacy);
     }
     if let Some(legacy) = &legacy {
-        // Only an unsharded run gets here with a legacy state: `whole` means every target.
-        for (id, problem) in store.migrate_state(legacy, &selected, whole)? {
+        // Only an unsharded run of the whole config gets here with a legacy state (a shard
+        // refuses to start while one waits).
+        for (id, problem) in store.migrate_state(legacy, &selected)? {
             eprintln!(
                 "policy-watch: {id}: its entry in {} is not used and its alert state starts empty: {problem}\n  findings already reported for {id} may be reported again",
                 legacy.path().display()
             );
         }
     }
-    if whole {
-        for path in store.prune_states(|id| configured.contains(id) || !in_scope(id))? {
-            tracing::info!(file = %path.display(), "removed the alert state of a target that is no longer configured");
-        }
+    for path in store.prune_states(|id| configured.contains(id) || !in_scope(id))? {
+        tracing::info!(file = %path.display(), "removed the alert state of a target that is no longer configured");
     }
     Ok(None)
 }

@@ -33,8 +33,9 @@ pub struct LoadedState {
     pub state: TargetState,
     /// Why the stored state was not used (the state is then empty), if it was not.
     pub problem: Option<StateProblem>,
-    /// Whether the folder holds exactly `state` for this target (so storing it again is
-    /// skipped).
+    /// Whether the folder holds exactly `state` for this target, in its own file or in a not
+    /// yet migrated `state.json` (so storing it again is skipped: a partial run that changes
+    /// nothing writes nothing).
     in_folder: bool,
 }
 
@@ -120,9 +121,20 @@ impl Store {
                 Some(Ok(state)) => LoadedState {
                     state: state.clone(),
                     problem: None,
-                    in_folder: false,
+                    in_folder: true,
                 },
-                Some(Err(_)) | None => LoadedState {
+                // Said here for a run that reads `state.json` without migrating it; a migrating
+                // run has said it already, and this target has its own (empty) file by now.
+                Some(Err(problem)) => LoadedState {
+                    problem: Some(StateProblem::Syntax(format!(
+                        "its entry in {}: {problem}",
+                        legacy
+                            .map_or(Path::new(LEGACY_STATE), |l| l.path())
+                            .display()
+                    ))),
+                    ..LoadedState::default()
+                },
+                None => LoadedState {
                     in_folder: true,
                     ..LoadedState::default()
                 },
@@ -179,15 +191,17 @@ impl Store {
         Ok(Some(LegacyState { path, entries }))
     }
 
-    /// Moves the entries of `legacy` for `ids` into their own files (a target that already has
-    /// one keeps it), then — when `ids` are all the configured targets — removes `state.json`,
-    /// so that the entries of targets no longer configured go with it. Returns the targets
-    /// whose entry was not valid (they start with an empty state). Safe to repeat after a kill.
+    /// Moves the entries of `legacy` for `ids` — every configured target: only a run that
+    /// covers them all migrates — into their own files (a target that already has one keeps
+    /// it), then removes `state.json`, so that the entries of targets no longer configured go
+    /// with it. A run of some targets (`check ID…`, a shard) never migrates: it reads their
+    /// entries in place (see [`load_state`](Self::load_state)), so that no run leaves the
+    /// folder half in one layout and half in the other. Returns the targets whose entry was
+    /// not valid (they start with an empty state). Safe to repeat after a kill.
     pub fn migrate_state<'l>(
         &self,
         legacy: &'l LegacyState,
         ids: &[&str],
-        remove: bool,
     ) -> Result<Vec<(String, &'l StateProblem)>, StoreError> {
         let work = self.work_dir_checked()?;
         let mut bad = Vec::new();
@@ -202,18 +216,18 @@ impl Store {
             }
         }
         sync_dir(&self.dir);
-        if remove {
-            std::fs::remove_file(&legacy.path).map_err(|error| StoreError::Write {
-                path: legacy.path.clone(),
-                error,
-            })?;
-            sync_dir(&self.dir);
-        }
+        std::fs::remove_file(&legacy.path).map_err(|error| StoreError::Write {
+            path: legacy.path.clone(),
+            error,
+        })?;
+        sync_dir(&self.dir);
         Ok(bad)
     }
 
     /// Removes the state files of the ids for which `keep` is false (targets no longer
-    /// configured, within the run's shard). Returns the files removed.
+    /// configured, within the run's shard). Only a run that covers every configured target of
+    /// its scope calls it: a run of some targets cannot tell a removed id from one it skipped.
+    /// Returns the files removed.
     pub fn prune_states(&self, keep: impl Fn(&str) -> bool) -> Result<Vec<PathBuf>, StoreError> {
         let Ok(entries) = std::fs::read_dir(&self.dir) else {
             return Ok(Vec::new());

@@ -654,6 +654,58 @@ async fn a_single_state_json_is_migrated_once_and_removed() {
 }
 
 #[tokio::test]
+async fn a_run_of_some_targets_neither_migrates_nor_prunes() {
+    let server = MockServer::start().await;
+    for id in ["a", "b", "c"] {
+        serve(&server, &format!("/{id}"), page_with_empty_link(id)).await;
+    }
+    let w = targets(&server, &["a", "b", "c"]);
+    assert_eq!(w.run(&["check"]).await.code, 0);
+    let (a, b) = (state_of(&w, "a"), state_of(&w, "b"));
+    // An earlier release's single file, and a target since removed from the config.
+    let legacy = serde_json::json!({"targets": {"a": a, "b": b}}).to_string();
+    std::fs::write(w.snapshots().join("state.json"), &legacy).unwrap();
+    for id in ["a", "b"] {
+        std::fs::remove_file(w.snapshots().join(format!("{id}.state.json"))).unwrap();
+    }
+    reconfigure(&w, &server, &["a", "b"]);
+    let before = all_files(&w.snapshots());
+
+    // A run of one target (as a shard is) reads its entry where it is and writes nothing.
+    let run = w.run(&["check", "a"]).await;
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        !run.stdout.contains("new findings"),
+        "what was reported stays reported: {}",
+        run.stdout
+    );
+    assert_eq!(
+        all_files(&w.snapshots()),
+        before,
+        "not migrated half-way, nothing pruned"
+    );
+
+    // A change of that target is stored in its own file; `state.json` stays whole.
+    reserve(&server, "/a", page("e-mail")).await;
+    serve(&server, "/b", page_with_empty_link("b")).await;
+    let run = w.run(&["check", "a"]).await;
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("resolved"), "{}", run.stdout);
+    assert_eq!(w.snapshot("state.json"), legacy);
+    assert!(w.snapshots().join("a.state.json").exists());
+    assert!(!w.snapshots().join("b.state.json").exists());
+    assert!(w.snapshots().join("c.state.json").exists(), "not pruned");
+
+    // The first run that covers the whole config finishes the move and prunes.
+    let run = w.run(&["check"]).await;
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(!run.stdout.contains("new findings"), "{}", run.stdout);
+    assert!(!w.snapshots().join("state.json").exists());
+    assert_eq!(state_of(&w, "b"), b);
+    assert!(!w.snapshots().join("c.state.json").exists(), "pruned");
+}
+
+#[tokio::test]
 async fn the_alert_state_of_a_removed_target_is_pruned_by_a_whole_run() {
     let server = MockServer::start().await;
     for id in ["a", "b", "c"] {
