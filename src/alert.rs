@@ -12,6 +12,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::error::InvalidState;
+use crate::inspect::drift::{self, Drift};
 use crate::inspect::{Finding, FindingKind};
 
 /// Failures in a row after which a target is announced as unreachable.
@@ -46,6 +47,10 @@ pub struct TargetState {
     /// fetch confirms it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unconfirmed: Option<Unconfirmed>,
+    /// Language drifts still open: a section that changed while its counterpart in the other
+    /// language did not (what resolves each is kept with it).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub drift: Vec<Drift>,
 }
 
 /// What the first fetch of a run saw when the second one, which was to confirm it, failed.
@@ -186,6 +191,17 @@ impl TargetState {
                 return Err(InvalidState::Thread(
                     "more replies posted than a thread has",
                 ));
+            }
+        }
+        drift::validate(&self.drift).map_err(|(n, why)| InvalidState::Drift(n, why))?;
+        for (i, d) in self.drift.iter().enumerate() {
+            // An open drift is an open finding: one without it is not what `advance` writes.
+            if self
+                .findings
+                .get(&d.id)
+                .is_none_or(|f| f.kind != FindingKind::LanguageDrift)
+            {
+                return Err(InvalidState::Drift(i + 1, "not among the findings"));
             }
         }
         if let Some(u) = &self.unconfirmed {

@@ -238,6 +238,8 @@ pub enum InvalidState {
     Thread(&'static str),
     #[error("unconfirmed change: {0}")]
     Unconfirmed(&'static str),
+    #[error("language drift {0}: {1}")]
+    Drift(usize, &'static str),
 }
 
 /// Why a stored alert state was not used.

@@ -12,6 +12,7 @@ use url::Url;
 
 use crate::alert::{self, Announcements, Content, Seen, TargetState, Verdict};
 use crate::error::TargetError;
+use crate::inspect::drift::{self, Drift};
 use crate::inspect::Finding;
 use crate::observe::{Observation, Pending};
 use crate::report::{Compared, ContentChange, Event, Failure, Findings, Status, TargetReport};
@@ -77,10 +78,22 @@ pub fn decide(input: Input<'_>) -> Outcome {
     // The alert state speaks first, from the observation.
     let (said, after) = match mode {
         Mode::Check => {
+            // Language drifts stay open across runs: gathered here with this run's findings.
+            let drift = findings.and(open_drift(obs, before));
+            let gathered = drift.as_ref().filter(|d| !d.is_empty()).map(|d| {
+                let mut all = findings.unwrap_or_default().to_vec();
+                all.extend(d.iter().map(Drift::finding));
+                crate::inspect::sort_findings(&mut all);
+                all
+            });
+            let findings = gathered.as_deref().or(findings);
             let (said, mut after) =
                 alert::advance(before, seen(obs, hash.as_deref(), findings), now);
             if let Err(TargetError::Unconfirmed { seen, .. }) = &obs.result {
                 after.unconfirmed = Some(seen.clone());
+            }
+            if let Some(drift) = drift {
+                after.drift = drift;
             }
             (Some(said), after)
         }
@@ -120,6 +133,29 @@ pub fn decide(input: Input<'_>) -> Outcome {
         store,
         after,
     }
+}
+
+/// The language drifts open after this run (`None` when the content was not read): the
+/// remembered ones that still hold, and those this run's confirmed change opens (not after a
+/// rules change, where the stored text is not comparable).
+fn open_drift(obs: &Observation, before: &TargetState) -> Option<Vec<Drift>> {
+    let cur = obs.result.as_ref().ok()?;
+    let run = obs
+        .stored
+        .as_ref()
+        .filter(|_| !cur.rebaselined)
+        .map(|s| drift::Run {
+            old: &s.markdown,
+            changes: &cur.changes,
+        });
+    let t = &obs.target;
+    Some(drift::advance(
+        &t.id,
+        &t.languages,
+        &before.drift,
+        &cur.markdown,
+        run,
+    ))
 }
 
 /// What the alert state sees of an observation: its content as a hash against the stored

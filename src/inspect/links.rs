@@ -538,6 +538,7 @@ fn kind_key(kind: FindingKind) -> &'static str {
         FindingKind::EmptyLink => "empty-link",
         FindingKind::BrokenFragment => "broken-fragment",
         FindingKind::MissingInTranslation => "missing-in-translation",
+        FindingKind::LanguageDrift => "language-drift",
         FindingKind::Unwatched => "unwatched",
         FindingKind::Redirected => "redirected",
     }

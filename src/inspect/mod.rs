@@ -1,7 +1,9 @@
-//! Findings about a page: broken links, links a reader cannot see or follow, and German
-//! sections that lack what their English counterpart shows.
+//! Findings about a page: broken links, links a reader cannot see or follow, German sections
+//! that lack what their English counterpart shows, and sections of one language that changed
+//! while their counterpart did not.
 
 pub mod anchors;
+pub mod drift;
 pub mod language;
 pub mod links;
 
@@ -31,6 +33,9 @@ pub enum FindingKind {
     BrokenFragment,
     /// A section in one language lacks what its counterpart in another shows.
     MissingInTranslation,
+    /// A section in one language changed and its counterpart in another did not (open until
+    /// the counterpart changes too).
+    LanguageDrift,
     /// A linked policy that is not a configured target (informational).
     Unwatched,
     /// A link that redirects permanently: it works, but should point to where it lands now
@@ -57,8 +62,9 @@ impl FindingKind {
             FindingKind::Unreachable => 3,
             FindingKind::Blocked => 4,
             FindingKind::MissingInTranslation => 5,
-            FindingKind::Redirected => 6,
-            FindingKind::Unwatched => 7,
+            FindingKind::LanguageDrift => 6,
+            FindingKind::Redirected => 7,
+            FindingKind::Unwatched => 8,
         }
     }
 

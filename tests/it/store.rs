@@ -466,7 +466,7 @@ pub(crate) fn state_of(w: &Workdir, id: &str) -> serde_json::Value {
 #[tokio::test]
 async fn a_bad_alert_state_is_reset_and_reported_for_that_target_alone() {
     let server = MockServer::start().await;
-    let ids = ["a", "b", "c", "d", "e"];
+    let ids = ["a", "b", "c", "d", "e", "f"];
     for id in ids {
         serve(&server, &format!("/{id}"), page_with_empty_link("e-mail")).await;
     }
@@ -474,7 +474,8 @@ async fn a_bad_alert_state_is_reset_and_reported_for_that_target_alone() {
     assert_eq!(w.run(&["check"]).await.code, 0);
     let good = w.snapshot("c.state.json");
     let hash = format!("sha256:{}", "0".repeat(64));
-    let edits: [(&str, String); 4] = [
+    let place = r#"{"lang":"en","section":0,"part":1,"heading":"A","hash":"0000000000000000"}"#;
+    let edits: [(&str, String); 5] = [
         // A remembered date at the end of time.
         (
             "a",
@@ -495,6 +496,14 @@ async fn a_bad_alert_state_is_reset_and_reported_for_that_target_alone() {
                 "x".repeat(5 << 20)
             ),
         ),
+        // A language drift held open for a finding the state does not hold.
+        (
+            "f",
+            format!(
+                r#"{{"drift":[{{"id":"language-drift:f:de-1:part-2:en","changed":{place},"counterpart":{}}}]}}"#,
+                place.replace("\"en\"", "\"de\"")
+            ),
+        ),
     ];
     for (id, text) in &edits {
         std::fs::write(w.snapshots().join(format!("{id}.state.json")), text).unwrap();
@@ -506,6 +515,7 @@ async fn a_bad_alert_state_is_reset_and_reported_for_that_target_alone() {
         ("b", "not valid alert state"),
         ("d", "failures in a row"),
         ("e", "larger than"),
+        ("f", "not among the findings"),
     ] {
         assert!(
             run.stderr.contains(&format!("{id}.state.json")) && run.stderr.contains(why),
@@ -518,7 +528,7 @@ async fn a_bad_alert_state_is_reset_and_reported_for_that_target_alone() {
     // A reset state knows no finding: reported again for those targets, never for c.
     assert_eq!(
         run.stdout.matches("new findings").count(),
-        4,
+        5,
         "{}",
         run.stdout
     );
