@@ -258,6 +258,13 @@ pub enum StateProblem {
     NotText(#[source] std::str::Utf8Error),
     #[error(transparent)]
     Invalid(#[from] InvalidState),
+    /// A target's entry in the `state.json` of an earlier release, read in place.
+    #[error("its entry in {}: {problem}", path.display())]
+    InLegacy {
+        path: PathBuf,
+        #[source]
+        problem: Arc<StateProblem>,
+    },
 }
 
 /// Why one target could not be processed in this run. The target fails alone: the others go

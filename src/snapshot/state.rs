@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use jiff::Timestamp;
 use serde::Deserialize;
@@ -51,7 +52,7 @@ impl LoadedState {
 #[derive(Debug)]
 pub struct LegacyState {
     path: PathBuf,
-    entries: BTreeMap<String, Result<TargetState, StateProblem>>,
+    entries: BTreeMap<String, Result<TargetState, Arc<StateProblem>>>,
 }
 
 impl LegacyState {
@@ -126,12 +127,10 @@ impl Store {
                 // Said here for a run that reads `state.json` without migrating it; a migrating
                 // run has said it already, and this target has its own (empty) file by now.
                 Some(Err(problem)) => LoadedState {
-                    problem: Some(StateProblem::Syntax(format!(
-                        "its entry in {}: {problem}",
-                        legacy
-                            .map_or(Path::new(LEGACY_STATE), |l| l.path())
-                            .display()
-                    ))),
+                    problem: Some(StateProblem::InLegacy {
+                        path: legacy.map_or(PathBuf::from(LEGACY_STATE), |l| l.path.clone()),
+                        problem: Arc::clone(problem),
+                    }),
                     ..LoadedState::default()
                 },
                 None => LoadedState {
@@ -185,7 +184,7 @@ impl Store {
                 } else {
                     parse(raw.get().as_bytes(), now)
                 };
-                (id, parsed)
+                (id, parsed.map_err(Arc::new))
             })
             .collect();
         Ok(Some(LegacyState { path, entries }))
@@ -202,7 +201,7 @@ impl Store {
         &self,
         legacy: &'l LegacyState,
         ids: &[&str],
-    ) -> Result<Vec<(String, &'l StateProblem)>, StoreError> {
+    ) -> Result<Vec<(String, &'l Arc<StateProblem>)>, StoreError> {
         let work = self.work_dir_checked()?;
         let mut bad = Vec::new();
         for id in ids {
