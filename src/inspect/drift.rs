@@ -402,15 +402,21 @@ impl<'a> Layout<'a> {
         self.by_lang.get(lang).map_or(&[], Vec::as_slice)
     }
 
-    /// A short hash of the words of the lines in `range`, links left out: a link's text or
-    /// target alone (an empty German link filled in) is the link checks' to tell, not a drift.
+    /// A short hash of the words of the lines in `range`, links and spacing left out: a link's
+    /// text or target alone (an empty German link filled in) is the link checks' to tell, not a
+    /// drift.
     fn hash(&self, range: Range<usize>) -> String {
         static LINK: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
             regex::Regex::new(r"\[(?:[^\]\\]|\\.)*\]\([^)\s]*\)").expect("link pattern")
         });
         let mut h = Sha256::new();
         for line in &self.lines[range] {
-            h.update(LINK.replace_all(line, "").as_bytes());
+            let words: String = LINK
+                .replace_all(line, "")
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .collect();
+            h.update(words.as_bytes());
             h.update(b"\n");
         }
         h.finalize()[..8].iter().fold(String::new(), |mut s, b| {
