@@ -164,10 +164,10 @@ measure_shards() {
     "$work/$label".s*.time
   mkdir -p "$dir/merged"
   for i in $(seq 1 "$n"); do
-    find "$dir/s$i/snapshots" -maxdepth 1 -type f -exec cp -p {} "$dir/merged/" +
+    find "$dir/s$i/snapshots" -maxdepth 1 -type f -exec cp -p -t "$dir/merged/" {} +
   done
   for i in $(seq 1 "$n"); do
-    find "$dir/merged" -maxdepth 1 -type f -exec cp -p {} "$dir/s$i/snapshots/" +
+    find "$dir/merged" -maxdepth 1 -type f -exec cp -p -t "$dir/s$i/snapshots/" {} +
   done
 }
 
