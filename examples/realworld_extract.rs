@@ -3,7 +3,7 @@
 //! and history of a collection in a minute instead of replaying each through the binary.
 //!
 //! ```sh
-//! cargo run --release --example realworld_extract -- DIR [--only TEXT] [--out DIR] [--json FILE]
+//! cargo run --release --example realworld_extract -- DIR [--only TEXT] [--out DIR] [--json FILE] [--at-home]
 //! ```
 //!
 //! `DIR` is an unpacked archive of `../shared/realworld/`: with `pairs.json`, each pair is
@@ -13,7 +13,10 @@
 //! never alerts and is announced once after two in a row; a return to one of the last five
 //! versions is announced once, then flips stay quiet). The binary's replay
 //! (`scripts/bench/realworld`) stays the figure of record; this is the quick look between rules.
-//! `--out` writes the block changes of every wrong pair or step there, to read.
+//! `--out` writes the block changes of every wrong pair or step there, to read. `--at-home`
+//! reads each page at its own address instead of the loopback one, as a real fetch would: a
+//! relative link and an absolute link to the same page then agree, and links to the site's own
+//! hosts are known as such (the replay's loopback host hides both).
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -157,6 +160,7 @@ struct Args {
     only: String,
     out: Option<PathBuf>,
     json: Option<PathBuf>,
+    at_home: bool,
 }
 
 fn args() -> Args {
@@ -166,20 +170,31 @@ fn args() -> Args {
         only: String::new(),
         out: None,
         json: None,
+        at_home: false,
     };
     while let Some(x) = it.next() {
         match x.as_str() {
             "--only" => a.only = it.next().expect("--only TEXT"),
             "--out" => a.out = it.next().map(PathBuf::from),
             "--json" => a.json = it.next().map(PathBuf::from),
+            "--at-home" => a.at_home = true,
             _ => a.dir = PathBuf::from(x),
         }
     }
     assert!(
         a.dir.is_dir(),
-        "usage: realworld_extract DIR [--only TEXT] [--out DIR] [--json FILE]"
+        "usage: realworld_extract DIR [--only TEXT] [--out DIR] [--json FILE] [--at-home]"
     );
     a
+}
+
+/// The document's own address (`--at-home`), or its path on a loopback host, as the binary's
+/// replay serves it.
+fn page_url(url: &str, at_home: bool) -> Url {
+    match Url::parse(url) {
+        Ok(u) if at_home => u,
+        _ => loopback(url),
+    }
 }
 
 /// The document's path on a loopback host, as the replay serves it.
@@ -258,7 +273,7 @@ fn main() {
             if !doc.contains(&a.only) {
                 continue;
             }
-            let url = loopback(p["url"].as_str().unwrap_or("/"));
+            let url = page_url(p["url"].as_str().unwrap_or("/"), a.at_home);
             let real = p["label"] == "real";
             let before = get(p["before"].as_str().unwrap_or(""), &url);
             let after = get(p["after"].as_str().unwrap_or(""), &url);
@@ -386,7 +401,7 @@ fn main() {
             if !doc.contains(&a.only) {
                 continue;
             }
-            let url = loopback(s["url"].as_str().unwrap_or("/"));
+            let url = page_url(s["url"].as_str().unwrap_or("/"), a.at_home);
             let mut stored: Option<(String, usize)> = None;
             let mut versions: Vec<String> = Vec::new();
             let mut flip_announced = false;
