@@ -1,5 +1,5 @@
 //! Small text helpers every stage words its output with: counted nouns, cutting, text made
-//! safe to print, `%xx` escapes decoded.
+//! safe to print, `%xx` escapes decoded, the shape of a target id.
 
 /// `one` or `many`, as `n` asks: "change" or "changes".
 pub fn noun<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
@@ -62,6 +62,19 @@ pub fn percent_decode(s: &str) -> String {
         i += 1;
     }
     String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Whether `id` is shaped like a target id, which names files in the snapshot folder: a plain,
+/// portable file name (lowercase ASCII letters, digits, `-` and `_`, starting with a letter or
+/// digit, at most 64 bytes). The config accepts a subset of these; the store reads and prunes
+/// no other name.
+pub fn is_id_shaped(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+        && id.as_bytes()[0].is_ascii_alphanumeric()
 }
 
 #[cfg(test)]

@@ -250,13 +250,7 @@ impl FileTarget {
 
 /// An id names files in the snapshot folder, so it must be a plain, portable file name.
 fn is_safe_id(id: &str) -> bool {
-    !id.is_empty()
-        && id.len() <= 64
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
-        && id.as_bytes()[0].is_ascii_alphanumeric()
-        && id != "state"
+    crate::text::is_id_shaped(id) && id != "state"
 }
 
 /// `NAME_1`: what a shell calls a variable name (a URL pasted here would leak a secret into

@@ -31,17 +31,6 @@ pub(super) struct Journal {
     pub renames: Vec<(String, String)>,
 }
 
-/// Whether `id` is shaped like a target id: a plain, portable file name (what the config
-/// accepts is a subset of this).
-fn is_id(id: &str) -> bool {
-    !id.is_empty()
-        && id.len() <= 64
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
-        && id.as_bytes()[0].is_ascii_alphanumeric()
-}
-
 /// The target id of a file name the store commits (`<id>.<ext>`), if it is one.
 fn target_of(dest: &str) -> Option<&str> {
     // The longest extension first: `a.state.json` is a state file, not the metadata of `a.state`.
@@ -49,7 +38,7 @@ fn target_of(dest: &str) -> Option<&str> {
     exts.sort_by_key(|e| std::cmp::Reverse(e.len()));
     exts.iter().find_map(|ext| {
         let id = dest.strip_suffix(ext)?.strip_suffix('.')?;
-        is_id(id).then_some(id)
+        crate::text::is_id_shaped(id).then_some(id)
     })
 }
 

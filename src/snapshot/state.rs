@@ -237,11 +237,8 @@ impl Store {
             let Some(id) = name.strip_suffix(SUFFIX) else {
                 continue;
             };
-            let is_id = !id.is_empty()
-                && id.bytes().all(|b| {
-                    b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_'
-                });
-            if !is_id || keep(id) || e.file_type().is_ok_and(|t| t.is_dir()) {
+            if !crate::text::is_id_shaped(id) || keep(id) || e.file_type().is_ok_and(|t| t.is_dir())
+            {
                 continue;
             }
             let path = e.path();
