@@ -42,7 +42,7 @@ pub struct TargetState {
     pub flip_announced: bool,
     /// A Slack summary that was posted while its thread was not (bot token only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub thread: Option<ThreadProgress>,
+    pub thread: Option<DeliveryProgress>,
     /// A change the first fetch saw while the confirming fetch failed: the next run's first
     /// fetch confirms it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -91,15 +91,16 @@ pub struct Version {
     pub seen: Timestamp,
 }
 
-/// A Slack alert whose summary is out: the next run posts the rest of its thread under it
-/// instead of posting the summary again.
+/// An alert that went out in part (a Slack summary whose thread did not follow): the channel
+/// that wrote it reads it on the next run, to send only the rest instead of all of it again.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ThreadProgress {
+pub struct DeliveryProgress {
     /// Identifies the alert (a hash of what it announces).
     pub alert: String,
-    /// The summary's Slack `ts`.
-    pub ts: String,
-    /// Thread messages already posted.
+    /// The message the rest hangs from (Slack: the summary's `ts`).
+    #[serde(rename = "ts")]
+    pub anchor: String,
+    /// Follow-up messages already sent.
     pub posted: usize,
 }
 
@@ -169,14 +170,13 @@ impl TargetState {
             }
         }
         if let Some(t) = &self.thread {
-            let ts_ok = t.ts.len() <= 32
-                && t.ts.split_once('.').is_some_and(|(a, b)| {
-                    !a.is_empty()
-                        && !b.is_empty()
-                        && a.bytes().chain(b.bytes()).all(|c| c.is_ascii_digit())
-                });
-            if !ts_ok {
-                return Err(InvalidState::Thread("not a Slack message timestamp"));
+            // What the anchor means is the channel's (Slack checks its own shape); here only
+            // that it is a short printable token.
+            if t.anchor.is_empty()
+                || t.anchor.len() > 128
+                || !t.anchor.bytes().all(|b| b.is_ascii_graphic())
+            {
+                return Err(InvalidState::Thread("not a message id"));
             }
             if t.alert.is_empty()
                 || t.alert.len() > 128

@@ -315,17 +315,63 @@ pub enum TargetError {
     },
 }
 
-/// A notification that was not delivered. Its text never holds a secret.
+/// A notification that was not delivered, naming the channel it was for (`Slack`, …). Its
+/// text never holds a secret.
 #[derive(Debug, Error, Clone)]
+#[non_exhaustive]
 pub enum NotifyError {
-    #[error("Slack refused the message: {0}")]
-    Rejected(String),
+    /// The channel will not take the message as it is (its own words, and what to do).
+    #[error("{channel} refused the message: {reason}")]
+    Rejected {
+        channel: &'static str,
+        reason: String,
+    },
     /// No answer, or only server errors, after the retries.
-    #[error("Slack did not take the message: {0}")]
-    Unreachable(String),
-    /// The Slack settings in the environment cannot be used (exit code 2).
-    #[error("Slack settings: {0}")]
-    Settings(String),
+    #[error("{channel} did not take the message: {reason}")]
+    Unreachable {
+        channel: &'static str,
+        reason: String,
+    },
+    /// The channel's settings in the environment cannot be used (exit code 2).
+    #[error("{channel} settings: {reason}")]
+    Settings {
+        channel: &'static str,
+        reason: String,
+    },
+    /// The channel's TLS client cannot be set up.
+    #[error("cannot set up TLS for {channel}")]
+    Tls {
+        channel: &'static str,
+        #[source]
+        error: Arc<std::io::Error>,
+    },
+}
+
+impl NotifyError {
+    /// Whether the channel did not answer (as opposed to refusing): later messages in the
+    /// run are not tried.
+    pub fn is_unreachable(&self) -> bool {
+        matches!(self, NotifyError::Unreachable { .. })
+    }
+
+    /// The same error with `before` said first (where in a delivery it happened).
+    pub fn after(self, before: &str) -> Self {
+        match self {
+            NotifyError::Rejected { channel, reason } => NotifyError::Rejected {
+                channel,
+                reason: format!("{before}{reason}"),
+            },
+            NotifyError::Unreachable { channel, reason } => NotifyError::Unreachable {
+                channel,
+                reason: format!("{before}{reason}"),
+            },
+            NotifyError::Settings { channel, reason } => NotifyError::Settings {
+                channel,
+                reason: format!("{before}{reason}"),
+            },
+            tls @ NotifyError::Tls { .. } => tls,
+        }
+    }
 }
 
 /// Why the history site could not be built (exit code 2).

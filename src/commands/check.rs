@@ -13,7 +13,7 @@ use futures::StreamExt;
 use jiff::Timestamp;
 
 use super::{on_store, ExitCode, Printer, Runner};
-use crate::alert::{self, TargetState, ThreadProgress};
+use crate::alert::{self, DeliveryProgress, TargetState};
 use crate::error::{Error, StoreError};
 use crate::facts::Citations;
 use crate::inspect::Finding;
@@ -34,7 +34,7 @@ pub(super) async fn run(
     out: &Printer,
 ) -> Result<ExitCode, Error> {
     let targets = runner.select_shard(ids, shard)?;
-    let notifier = Notifier::from_env(&targets)?.with_timeout(runner.config.http.timeout);
+    let notifier = Notifier::from_env(&targets, runner.config.http.timeout)?;
     let ctx = RunContext::from_env(Timestamp::now());
     // One run at a time, and a folder that takes files, before anything is delivered.
     let _lock = if dry_run {
@@ -218,8 +218,8 @@ impl Transactions<'_> {
     async fn deliver(
         &mut self,
         report: &mut crate::report::TargetReport,
-        resume: Option<&ThreadProgress>,
-    ) -> (bool, Option<ThreadProgress>) {
+        resume: Option<&DeliveryProgress>,
+    ) -> (bool, Option<DeliveryProgress>) {
         let mut delivered = true;
         let mut progress = None;
         if report.is_news() {

@@ -1,19 +1,26 @@
-//! Where alerts go: Slack when it is configured in the environment, else stdout (the run's
-//! report is printed either way).
+//! Where alerts go. A [`Channel`] is one way out: [`stdout`] (the printed report is the alert)
+//! or [`slack`]. Each channel reads its own settings from the environment in a `configure`
+//! function registered in [`CHANNELS`]; [`Notifier`] holds what they set up: the run's default
+//! channel and the targets routed elsewhere. A new channel is one file with a `Channel` and a
+//! `configure`, and its line in `CHANNELS`.
 
 mod secrets;
 pub mod slack;
+mod stdout;
 
 pub use secrets::redact_logged;
-
-use jiff::Timestamp;
+pub use stdout::Stdout;
 
 use std::collections::HashMap;
+use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::alert::ThreadProgress;
-use crate::config::{SlackRoute, Target};
+use futures::future::BoxFuture;
+use jiff::Timestamp;
+
+use crate::alert::DeliveryProgress;
+use crate::config::Target;
 use crate::error::NotifyError;
 use crate::report::TargetReport;
 
@@ -49,177 +56,196 @@ impl RunContext {
     }
 }
 
-/// Where one target's alerts go.
-#[derive(Debug)]
-enum Way {
-    /// No Slack settings: the report on stdout is the notification.
-    Stdout,
-    /// Block Kit messages to Slack, by incoming webhook or bot token.
-    Slack(Box<slack::SlackNotifier>),
-    /// The target names a destination that this run cannot reach (the reason).
-    Missing(String),
+/// One way an alert leaves the run.
+///
+/// A channel owns how it paces its messages (shared by every target it serves) and what a
+/// partial delivery means: the [`DeliveryProgress`] it returns is handed back to it, and only
+/// to it, on the next run's try of the same alert.
+pub trait Channel: fmt::Debug + Send + Sync {
+    /// The channel's name, as its errors say it ("Slack").
+    fn name(&self) -> &'static str;
+
+    /// Where its messages go, in words that name no secret, for `check --dry-run`.
+    fn label(&self) -> String;
+
+    /// Whether the printed report is the alert (nothing is sent elsewhere).
+    fn prints(&self) -> bool {
+        false
+    }
+
+    /// What it holds that the logs must never show (URLs, tokens).
+    fn secrets(&self) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// Sends the alert about one target. `resume` is what an earlier run's partial delivery of
+    /// an alert to this channel left; the channel decides whether it is this alert's.
+    fn deliver<'a>(
+        &'a self,
+        report: &'a TargetReport,
+        ctx: &'a RunContext,
+        resume: Option<&'a DeliveryProgress>,
+    ) -> BoxFuture<'a, Result<(), Undelivered>>;
+
+    /// The exact bodies [`deliver`](Self::deliver) would send, in order (`check --dry-run`).
+    fn payloads(&self, report: &TargetReport, ctx: &RunContext) -> Vec<serde_json::Value>;
 }
 
-/// The configured ways out: the run's default, and the targets that name their own Slack
-/// destination (`slack_channel`, `slack_webhook_env`).
+/// A notification that did not go out (or only in part).
+#[derive(Debug)]
+pub struct Undelivered {
+    pub error: NotifyError,
+    /// What went out, for the next run to resume from (e.g. a Slack summary and part of its
+    /// thread).
+    pub progress: Option<DeliveryProgress>,
+}
+
+/// What a channel's `configure` may read: the environment and the run's settings.
+pub struct Env<'a> {
+    var: &'a dyn Fn(&str) -> Option<String>,
+    /// How long one request may take (`[http] timeout_secs`).
+    pub timeout: Duration,
+}
+
+impl Env<'_> {
+    /// The variable `name`, trimmed; empty counts as unset (a workflow passes every secret,
+    /// set or not).
+    pub fn get(&self, name: &str) -> Option<String> {
+        (self.var)(name)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    }
+}
+
+/// Where one channel's settings send alerts.
+#[derive(Debug, Default)]
+pub struct Routes {
+    /// Where every target goes unless routed elsewhere, if these settings name a place.
+    pub default: Option<Arc<dyn Channel>>,
+    /// Targets (by id) that name their own destination.
+    pub targets: Vec<(String, Route)>,
+}
+
+/// Where one target's alerts go.
+#[derive(Debug, Clone)]
+pub enum Route {
+    To(Arc<dyn Channel>),
+    /// The target names a destination this run cannot reach: its alerts fail alone, and the
+    /// next run sends them again.
+    Unsendable {
+        channel: &'static str,
+        why: String,
+    },
+}
+
+/// A channel's setup from the environment.
+type Configure = fn(&Env, &[Target]) -> Result<Routes, NotifyError>;
+
+/// Every channel but stdout, in order: the first whose settings name a default place is the
+/// run's default (stdout when none does).
+const CHANNELS: &[Configure] = &[slack::configure];
+
+/// The configured ways out: the run's default, and the targets routed elsewhere.
 #[derive(Debug)]
 pub struct Notifier {
-    default: Way,
-    routes: HashMap<String, Way>,
+    default: Route,
+    routes: HashMap<String, Route>,
 }
 
 impl Notifier {
-    /// Slack when `SLACK_WEBHOOK_URL` or `SLACK_BOT_TOKEN` + `SLACK_CHANNEL` are set, else
-    /// stdout; plus each target's own destination.
-    pub fn from_env(targets: &[Target]) -> Result<Self, NotifyError> {
-        Self::from_vars(|k| std::env::var(k).ok(), targets)
+    /// Every registered channel's settings read from the environment; each request may take
+    /// `timeout`.
+    pub fn from_env(targets: &[Target], timeout: Duration) -> Result<Self, NotifyError> {
+        Self::from_vars(|k| std::env::var(k).ok(), targets, timeout)
     }
 
     /// [`from_env`](Self::from_env) with the variables looked up by `var`.
-    ///
-    /// Empty values count as unset (a workflow passes every secret, set or not). With a bot
-    /// token the messages go to `SLACK_CHANNEL` through the Web API (`SLACK_API_URL`, for
-    /// tests), with a summary per target and the diff in its thread; that wins over a webhook.
-    /// A bot token without a channel is an error, and so is a target's `slack_channel`
-    /// without a bot token while Slack is otherwise configured.
     pub fn from_vars(
         var: impl Fn(&str) -> Option<String>,
         targets: &[Target],
+        timeout: Duration,
     ) -> Result<Self, NotifyError> {
-        let get = |k: &str| {
-            var(k)
-                .map(|v| v.trim().to_string())
-                .filter(|v| !v.is_empty())
-        };
-        let token = get("SLACK_BOT_TOKEN");
-        let api_url = get("SLACK_API_URL");
-        let default = match (&token, get("SLACK_CHANNEL"), get("SLACK_WEBHOOK_URL")) {
-            (Some(token), Some(channel), webhook) => {
-                if webhook.is_some() {
-                    tracing::info!("SLACK_BOT_TOKEN and SLACK_WEBHOOK_URL are both set: posting with the bot token");
-                }
-                Way::Slack(Box::new(slack::SlackNotifier::bot(
-                    token,
-                    &channel,
-                    api_url.as_deref(),
-                )?))
-            }
-            (Some(_), None, _) => {
-                return Err(NotifyError::Settings(
-                    "SLACK_BOT_TOKEN is set but SLACK_CHANNEL is not\n  help: set SLACK_CHANNEL to the channel to post in (its id, C0123…, or its name) and invite the bot to it; or unset SLACK_BOT_TOKEN to use SLACK_WEBHOOK_URL".into(),
-                ))
-            }
-            (None, _, Some(url)) => Way::Slack(Box::new(slack::SlackNotifier::webhook(&url)?)),
-            (None, _, None) => Way::Stdout,
-        };
-        let remote = !matches!(default, Way::Stdout);
+        let env = Env { var: &var, timeout };
+        let mut default = None;
         let mut routes = HashMap::new();
-        for t in targets {
-            let way = match &t.slack {
-                None => continue,
-                Some(SlackRoute::Channel(channel)) => match &token {
-                    Some(token) => Way::Slack(Box::new(slack::SlackNotifier::bot(
-                        token,
-                        channel,
-                        api_url.as_deref(),
-                    )?)),
-                    None if remote => {
-                        return Err(NotifyError::Settings(format!(
-                            "target `{}` names slack_channel `{channel}`, which needs SLACK_BOT_TOKEN (a webhook posts only to its own channel)\n  help: set SLACK_BOT_TOKEN and SLACK_CHANNEL, or give the target slack_webhook_env instead",
-                            t.id
-                        )))
-                    }
-                    None => continue,
-                },
-                Some(SlackRoute::WebhookEnv(name)) => match get(name) {
-                    // A value that is no URL fails this route's targets alone.
-                    Some(url) => match slack::SlackNotifier::webhook_from(name, &url) {
-                        Ok(slack) => Way::Slack(Box::new(slack.from_variable(name))),
-                        Err(e) => Way::Missing(format!(
-                            "{e} (the webhook named by this target's slack_webhook_env); the next run sends it again"
-                        )),
-                    },
-                    None if remote => Way::Missing(format!(
-                        "{name} (the webhook named by this target's slack_webhook_env) is not set; the next run sends it again"
-                    )),
-                    None => continue,
-                },
-            };
-            routes.insert(t.id.clone(), way);
+        for configure in CHANNELS {
+            let set = configure(&env, targets)?;
+            if let Some(channel) = set.default {
+                match &default {
+                    None => default = Some(channel),
+                    Some(first) => tracing::info!(
+                        "{} and {} are both configured: alerts go to {}",
+                        first.label(),
+                        channel.label(),
+                        first.label()
+                    ),
+                }
+            }
+            for (id, route) in set.targets {
+                routes.entry(id).or_insert(route);
+            }
         }
+        let default = Route::To(default.unwrap_or_else(|| Arc::new(Stdout)));
         Ok(Notifier { default, routes })
-    }
-
-    /// Each Slack request may take `timeout` (`[http] timeout_secs`); the bounds per message
-    /// and per run follow from it, and the run's clock is shared by every destination.
-    pub fn with_timeout(mut self, timeout: Duration) -> Self {
-        let clock = Arc::new(slack::RunClock::default());
-        let set = |way: Way| match way {
-            Way::Slack(s) => Way::Slack(Box::new(s.with_timeout(timeout, clock.clone()))),
-            other => other,
-        };
-        self.default = set(self.default);
-        self.routes = self.routes.into_iter().map(|(k, w)| (k, set(w))).collect();
-        self
     }
 
     /// Every secret of every destination: what the logs must never show.
     pub fn secrets(&self) -> Vec<String> {
         std::iter::once(&self.default)
             .chain(self.routes.values())
-            .filter_map(|w| match w {
-                Way::Slack(s) => Some(s.secrets()),
-                _ => None,
+            .filter_map(|r| match r {
+                Route::To(channel) => Some(channel.secrets()),
+                Route::Unsendable { .. } => None,
             })
             .flatten()
-            .cloned()
             .collect()
     }
 
-    fn way(&self, id: &str) -> &Way {
+    fn route(&self, id: &str) -> &Route {
         self.routes.get(id).unwrap_or(&self.default)
     }
 
-    /// Whether the printed report is the alert for target `id` (no Slack destination).
+    /// Whether the printed report is the alert for target `id`.
     pub fn prints(&self, id: &str) -> bool {
-        matches!(self.way(id), Way::Stdout)
+        matches!(self.route(id), Route::To(c) if c.prints())
     }
 
     /// Whether any message leaves the machine (as opposed to the printed report).
     pub fn is_remote(&self) -> bool {
-        !matches!(self.default, Way::Stdout) || !self.routes.is_empty()
+        !matches!(&self.default, Route::To(c) if c.prints()) || !self.routes.is_empty()
     }
 
-    /// Sends the alert about one target to Slack. The stdout notifier has nothing to send:
-    /// the report printed for the target is the alert.
+    /// Sends the alert about one target where it is routed.
     pub async fn deliver(
         &self,
         report: &TargetReport,
         ctx: &RunContext,
-        resume: Option<&ThreadProgress>,
-    ) -> Result<(), slack::Undelivered> {
-        match self.way(&report.id) {
-            Way::Stdout => Ok(()),
-            Way::Slack(slack) => slack.deliver(report, ctx, resume).await,
-            Way::Missing(why) => Err(slack::Undelivered {
-                error: NotifyError::Settings(why.clone()),
+        resume: Option<&DeliveryProgress>,
+    ) -> Result<(), Undelivered> {
+        match self.route(&report.id) {
+            Route::To(channel) => channel.deliver(report, ctx, resume).await,
+            Route::Unsendable { channel, why } => Err(Undelivered {
+                error: NotifyError::Settings {
+                    channel,
+                    reason: why.clone(),
+                },
                 progress: resume.cloned(),
             }),
         }
     }
 
-    /// What `check --dry-run` prints instead of sending, for a remote way: one JSON object on
-    /// one line, naming the target and where its messages would go, with the exact bodies
-    /// that would be posted (`messages`), or why it could not be sent (`error`).
+    /// What `check --dry-run` prints instead of sending, for a channel that sends: one JSON
+    /// object on one line, naming the target and where its messages would go, with the exact
+    /// bodies that would be posted (`messages`), or why they could not be sent (`error`).
     pub fn preview(&self, report: &TargetReport, ctx: &RunContext) -> Option<String> {
-        let line = match self.way(&report.id) {
-            Way::Stdout => return None,
-            Way::Slack(slack) => serde_json::json!({
+        let line = match self.route(&report.id) {
+            Route::To(channel) if channel.prints() => return None,
+            Route::To(channel) => serde_json::json!({
                 "target": report.id,
-                "destination": slack.label(),
-                "messages": slack.payloads(report, ctx),
+                "destination": channel.label(),
+                "messages": channel.payloads(report, ctx),
             }),
-            Way::Missing(why) => serde_json::json!({
+            Route::Unsendable { why, .. } => serde_json::json!({
                 "target": report.id,
                 "destination": null,
                 "error": format!("not sendable: {why}"),

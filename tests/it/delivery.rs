@@ -1,7 +1,7 @@
 //! Delivery as a user meets it: a report on stdout that cannot be written is no delivery, a
 //! webhook's 2xx is one, a Slack that answers late is not asked twice, a routed webhook that
-//! is not a URL fails only its own targets, a malformed `SLACK_API_URL` is named and not shown,
-//! and no log level prints a secret.
+//! is not a URL fails only its own targets, messages to several routes keep Slack's pace, a
+//! malformed `SLACK_API_URL` is named and not shown, and no log level prints a secret.
 
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -260,6 +260,68 @@ async fn a_routed_webhook_variable_that_is_not_a_url_fails_only_its_targets() {
         "the other route delivered"
     );
     assert_eq!(slack_bodies(&slack, SLACK_WEBHOOK_PATH).await.len(), 1);
+}
+
+/// Records when each request came.
+struct Clocked(std::sync::Arc<std::sync::Mutex<Vec<std::time::Instant>>>);
+
+impl wiremock::Respond for Clocked {
+    fn respond(&self, _: &wiremock::Request) -> ResponseTemplate {
+        self.0.lock().unwrap().push(std::time::Instant::now());
+        slack_ok()
+    }
+}
+
+#[tokio::test]
+async fn messages_to_different_slack_routes_are_paced_together() {
+    // Slack asks for about one message a second: three targets, each routed to its own
+    // webhook, must not post in a burst because each route is a destination of its own.
+    let pages = MockServer::start().await;
+    let mut config = String::new();
+    for id in ["a", "b", "c"] {
+        serve(&pages, &format!("/{id}"), page(id)).await;
+        config += &target(
+            id,
+            &format!("{}/{id}", pages.uri()),
+            &format!("slack_webhook_env = \"HOOK_{}\"", id.to_uppercase()),
+        );
+    }
+    let slack = MockServer::start().await;
+    let arrivals = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    Mock::given(method("POST"))
+        .respond_with(Clocked(arrivals.clone()))
+        .mount(&slack)
+        .await;
+    let w = Workdir::new(&config);
+    let mut cmd = with_webhook(&w, &slack);
+    for id in ["A", "B", "C"] {
+        cmd.env(format!("HOOK_{id}"), format!("{}/hook/{id}", slack.uri()));
+    }
+    cmd.arg("check");
+    let out = run(cmd).await;
+    assert_eq!(out.code, 0, "{out:?}");
+    let mut paths: Vec<String> = slack
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.url.path().to_string())
+        .collect();
+    paths.sort();
+    assert_eq!(
+        paths,
+        ["/hook/A", "/hook/B", "/hook/C"],
+        "one message per route"
+    );
+    let at = arrivals.lock().unwrap().clone();
+    for pair in at.windows(2) {
+        let gap = pair[1] - pair[0];
+        assert!(
+            gap >= Duration::from_millis(900),
+            "two messages {} ms apart",
+            gap.as_millis()
+        );
+    }
 }
 
 #[tokio::test]

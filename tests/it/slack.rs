@@ -434,7 +434,7 @@ fn page_text_cannot_ping_link_or_format() {
 #[test]
 fn bot_token_without_channel_is_a_clear_error() {
     let vars = |k: &str| (k == "SLACK_BOT_TOKEN").then(|| SLACK_BOT_TOKEN.to_string());
-    let err = Notifier::from_vars(vars, &[]).unwrap_err();
+    let err = Notifier::from_vars(vars, &[], Duration::from_secs(30)).unwrap_err();
     let msg = err.to_string();
     assert!(msg.contains("SLACK_CHANNEL"), "{msg}");
     assert!(!msg.contains("SECRET"), "{msg}");
@@ -443,7 +443,9 @@ fn bot_token_without_channel_is_a_clear_error() {
 #[test]
 fn empty_settings_mean_stdout() {
     let vars = |k: &str| k.starts_with("SLACK_").then(String::new);
-    assert!(!Notifier::from_vars(vars, &[]).unwrap().is_remote());
+    assert!(!Notifier::from_vars(vars, &[], Duration::from_secs(30))
+        .unwrap()
+        .is_remote());
 }
 
 // --- delivery, through the library ------------------------------------------------------------
@@ -465,7 +467,7 @@ async fn refused_message_is_not_retried_and_names_slack_error() {
         .await;
     let err = deliver_to(&slack, &changed_report()).await.unwrap_err();
     let msg = err.to_string();
-    assert!(matches!(err, NotifyError::Rejected(_)), "{msg}");
+    assert!(matches!(err, NotifyError::Rejected { .. }), "{msg}");
     assert!(msg.contains("channel_is_archived"), "{msg}");
     assert!(!msg.contains("SECRETxyz"), "{msg}");
 }
@@ -491,7 +493,7 @@ async fn server_errors_are_retried_with_backoff_then_given_up() {
         .await
         .unwrap_err()
         .error;
-    assert!(matches!(err, NotifyError::Unreachable(_)), "{err}");
+    assert!(matches!(err, NotifyError::Unreachable { .. }), "{err}");
     assert!(
         started.elapsed() >= Duration::from_millis(40 + 80 + 160),
         "no backoff between the tries"
@@ -516,7 +518,7 @@ async fn unreachable_slack_fails_without_showing_the_url() {
         .unwrap_err()
         .error;
     let msg = err.to_string();
-    assert!(matches!(err, NotifyError::Unreachable(_)), "{msg}");
+    assert!(matches!(err, NotifyError::Unreachable { .. }), "{msg}");
     assert!(
         !msg.contains("SECRETxyz") && !msg.contains("/services/"),
         "{msg}"

@@ -7,6 +7,7 @@
 
 mod escape;
 mod message;
+mod settings;
 
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -29,12 +30,18 @@ use tokio::time::Instant;
 use url::Url;
 
 pub use message::{compose, Composed, Layout, BLOCKS_MAX, HEADER_MAX, SECTION_MAX};
+pub use settings::configure;
 
-use super::RunContext;
-use crate::alert::ThreadProgress;
+use futures::future::BoxFuture;
+
+use super::{Channel, RunContext, Undelivered};
+use crate::alert::DeliveryProgress;
 use crate::error::NotifyError;
 use crate::report::TargetReport;
 use crate::retry::{self, Attempt};
+
+/// How errors name this channel.
+const CHANNEL: &str = "Slack";
 
 /// The Web API's base URL unless `SLACK_API_URL` says otherwise.
 pub const DEFAULT_API_URL: &str = "https://slack.com/api";
@@ -76,14 +83,16 @@ type Connector = SlackClientHyperConnector<HttpsConnector<HttpConnector>>;
 /// and so takes a 2xx `ok` without a JSON Content-Type for a refusal.
 type WebhookClient = hyper_util::client::legacy::Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
 
-/// The time a run's Slack messages have spent waiting for answers, shared by every
-/// destination of the run.
+/// What every Slack destination of a run shares: when the last message went out (Slack asks
+/// for about one a second, whichever target or route it is for) and the time spent waiting
+/// for answers.
 #[derive(Debug, Default)]
-pub struct RunClock {
+struct Shared {
+    last_post: Mutex<Option<Instant>>,
     spent_ms: AtomicU64,
 }
 
-impl RunClock {
+impl Shared {
     fn spent(&self) -> Duration {
         Duration::from_millis(self.spent_ms.load(Ordering::Relaxed))
     }
@@ -111,8 +120,8 @@ enum Destination {
 pub struct SlackNotifier {
     destination: Destination,
     client: SlackClient<Connector>,
-    /// When the last message went out, for pacing.
-    last_post: Mutex<Option<Instant>>,
+    /// Pacing and the run's time, shared with the run's other Slack destinations.
+    shared: Arc<Shared>,
     /// Text that must never be shown: the webhook URL (and its parts), the token.
     secrets: Vec<String>,
     /// Slack did not answer in this run: later messages are not tried.
@@ -123,21 +132,11 @@ pub struct SlackNotifier {
     timeout: Duration,
     /// The least time between two posts, and the first wait after a failed try.
     pacing: Pacing,
-    /// The run's time spent on Slack, shared with the run's other destinations.
-    clock: Arc<RunClock>,
     /// Where messages go, in words that name no secret ("channel C0123", "incoming webhook
     /// (SLACK_WEBHOOK_URL)"), for `check --dry-run`.
     label: String,
     /// The variable to check when Slack cannot be reached at all.
     setting: String,
-}
-
-/// A notification that did not go out (or only in part).
-#[derive(Debug)]
-pub struct Undelivered {
-    pub error: NotifyError,
-    /// The summary is out and this much of its thread: remember it for the next run.
-    pub progress: Option<ThreadProgress>,
 }
 
 /// Names an alert by what its thread says, so that the next run recognises the same alert.
@@ -195,7 +194,7 @@ impl SlackNotifier {
             .ok()
             .filter(|u| matches!(u.scheme(), "https" | "http") && u.host().is_some())
             .ok_or_else(|| {
-                NotifyError::Settings(format!(
+                settings(format!(
                     "{var} is not an http(s) URL (its value is not shown: it is a secret)\n  help: copy the webhook URL from your Slack app's \"Incoming Webhooks\" page; it starts with https://hooks.slack.com/services/"
                 ))
             })?;
@@ -232,7 +231,7 @@ impl SlackNotifier {
             .ok()
             .is_some_and(|u| matches!(u.scheme(), "https" | "http") && u.host().is_some());
         if !ok {
-            return Err(NotifyError::Settings(format!(
+            return Err(settings(format!(
                 "SLACK_API_URL is not an http(s) URL (its value is not shown: it may hold a secret)\n  help: leave it unset to use {DEFAULT_API_URL}"
             )));
         }
@@ -278,24 +277,28 @@ impl SlackNotifier {
         Ok(SlackNotifier {
             destination,
             client: SlackClient::new(connector),
-            last_post: Mutex::new(None),
+            shared: Arc::default(),
             secrets,
             down: AtomicBool::new(false),
             webhook_client,
             timeout: REQUEST_TIMEOUT,
             pacing: Pacing::default(),
-            clock: Arc::default(),
             label,
             setting,
         })
     }
 
-    /// Each request may take `timeout`; one message's tries end within
-    /// two of them, and the run's messages (`clock`, shared by every
-    /// destination of the run) spend at most ten of them waiting for Slack.
-    pub fn with_timeout(mut self, timeout: Duration, clock: Arc<RunClock>) -> Self {
+    /// Each request may take `timeout`; one message's tries end within two of them, and the
+    /// run's messages to Slack spend at most ten of them waiting for answers.
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout.max(Duration::from_millis(1));
-        self.clock = clock;
+        self
+    }
+
+    /// Paces its posts with `other`'s and counts its time on the same clock: the run's Slack
+    /// destinations share both.
+    fn sharing_with(mut self, other: &SlackNotifier) -> Self {
+        self.shared = other.shared.clone();
         self
     }
 
@@ -339,13 +342,12 @@ impl SlackNotifier {
         &self,
         report: &TargetReport,
         ctx: &RunContext,
-        resume: Option<&ThreadProgress>,
+        resume: Option<&DeliveryProgress>,
     ) -> Result<(), Undelivered> {
         if self.down.load(Ordering::Relaxed) {
             return Err(Undelivered {
-                error: NotifyError::Unreachable(
-                    "it did not answer earlier in this run; not tried again until the next run"
-                        .into(),
+                error: unreachable(
+                    "it did not answer earlier in this run; not tried again until the next run",
                 ),
                 progress: resume.cloned(),
             });
@@ -354,9 +356,10 @@ impl SlackNotifier {
         let alert = alert_key(&composed);
         // A summary whose thread is unfinished has replies still to post: a remembered count
         // that claims them all (or more) was not written by a partial delivery, and is ignored.
-        let resume = resume.filter(|r| r.alert == alert && r.posted < composed.thread.len());
+        let resume = resume
+            .filter(|r| r.alert == alert && r.posted < composed.thread.len() && is_ts(&r.anchor));
         let (ts, skip) = match resume {
-            Some(r) => (Some(SlackTs(r.ts.clone())), r.posted),
+            Some(r) => (Some(SlackTs(r.anchor.clone())), r.posted),
             None => {
                 let ts = self
                     .post(&composed.message, None)
@@ -374,18 +377,15 @@ impl SlackNotifier {
         let parts = composed.thread.len();
         for (i, part) in composed.thread.iter().enumerate().skip(skip) {
             if let Err(e) = self.post(part, ts.as_ref()).await {
-                let progress = ts.as_ref().map(|ts| ThreadProgress {
+                let progress = ts.as_ref().map(|ts| DeliveryProgress {
                     alert: alert.clone(),
-                    ts: ts.0.clone(),
+                    anchor: ts.0.clone(),
                     posted: i,
                 });
-                let e = prefix(
-                    e,
-                    &format!(
-                        "the summary was posted, but part {} of {parts} of the diff thread was not: ",
-                        i + 1
-                    ),
-                );
+                let e = e.after(&format!(
+                    "the summary was posted, but part {} of {parts} of the diff thread was not: ",
+                    i + 1
+                ));
                 return Err(self.undelivered(e, progress));
             }
         }
@@ -395,8 +395,8 @@ impl SlackNotifier {
 
     /// A failed delivery; a Slack that does not answer is not tried again in this run, so
     /// that an outage costs one target's retries, not every target's.
-    fn undelivered(&self, error: NotifyError, progress: Option<ThreadProgress>) -> Undelivered {
-        if matches!(error, NotifyError::Unreachable(_)) {
+    fn undelivered(&self, error: NotifyError, progress: Option<DeliveryProgress>) -> Undelivered {
+        if error.is_unreachable() {
             self.down.store(true, Ordering::Relaxed);
         }
         Undelivered { error, progress }
@@ -455,7 +455,7 @@ impl SlackNotifier {
         let policy = retry::Policy::new(MAX_ATTEMPTS - 1, self.pacing.backoff).until(deadline);
         let result = retry::run(&policy, |attempt| async move {
             self.pace().await;
-            let left = run_budget.saturating_sub(self.clock.spent());
+            let left = run_budget.saturating_sub(self.shared.spent());
             if left.is_zero() {
                 return Attempt::Fail(Failure::OutOfTime(format!(
                     "Slack took {} s to answer in this run, its limit ({RUN_TIMEOUTS} × [http] timeout_secs)",
@@ -475,7 +475,7 @@ impl SlackNotifier {
                         wait.as_secs_f32()
                     )))
                 });
-            self.clock.add(started.elapsed());
+            self.shared.add(started.elapsed());
             match sent {
                 Ok(ts) => Attempt::Done(ts),
                 Err(Failure::RateLimited(wait)) => {
@@ -501,17 +501,17 @@ impl SlackNotifier {
         })
         .await;
         result.map_err(|gave_up| match (gave_up.error, gave_up.wait_refused) {
-            (_, Some(wait)) => NotifyError::Rejected(format!(
+            (_, Some(wait)) => rejected(format!(
                 "Slack is rate-limiting these messages and asks to wait {} s; the next run sends it again",
                 wait.as_secs()
             )),
-            (error, None) if gave_up.out_of_time => NotifyError::Unreachable(format!(
+            (error, None) if gave_up.out_of_time => unreachable(format!(
                 "{} (tried {} times); no more tries within this message's {} s",
                 failure_text(&error),
                 gave_up.attempts,
                 (self.timeout * MESSAGE_TIMEOUTS).as_secs()
             )),
-            (Failure::RateLimited(_), None) => NotifyError::Rejected(format!(
+            (Failure::RateLimited(_), None) => rejected(format!(
                 "Slack kept answering 429 (rate limited) after {} tries",
                 gave_up.attempts
             )),
@@ -532,22 +532,22 @@ impl SlackNotifier {
                 } else {
                     String::new()
                 };
-                NotifyError::Unreachable(format!(
+                unreachable(format!(
                     "{why} (tried {} times){help}",
                     gave_up.attempts
                 ))
             }
-            (Failure::Uncertain(why), None) => NotifyError::Unreachable(format!(
+            (Failure::Uncertain(why), None) => unreachable(format!(
                 "{why}; not sent again in this run, as Slack may have taken it (the next run sends it again)"
             )),
-            (Failure::OutOfTime(why), None) => NotifyError::Unreachable(why),
-            (Failure::Rejected(why), None) => NotifyError::Rejected(why),
+            (Failure::OutOfTime(why), None) => unreachable(why),
+            (Failure::Rejected(why), None) => rejected(why),
         })
     }
 
-    /// Waits until a second has passed since the last message went out.
+    /// Waits until a second has passed since the run's last message to Slack went out.
     async fn pace(&self) {
-        let mut last = self.last_post.lock().await;
+        let mut last = self.shared.last_post.lock().await;
         if let Some(at) = *last {
             tokio::time::sleep_until(at + self.pacing.interval).await;
         }
@@ -733,7 +733,10 @@ fn https_connector() -> Result<HttpsConnector<HttpConnector>, NotifyError> {
     http.set_connect_timeout(Some(CONNECT_TIMEOUT));
     let builder = hyper_rustls::HttpsConnectorBuilder::new()
         .with_provider_and_platform_verifier(crate::tls::provider())
-        .map_err(|e| NotifyError::Settings(format!("cannot set up TLS for Slack: {e}")))?;
+        .map_err(|e| NotifyError::Tls {
+            channel: CHANNEL,
+            error: Arc::new(e),
+        })?;
     Ok(builder
         .https_or_http()
         .enable_http1()
@@ -787,12 +790,59 @@ fn failure_text(f: &Failure) -> String {
     }
 }
 
-/// The same error with more said before it.
-fn prefix(error: NotifyError, before: &str) -> NotifyError {
-    match error {
-        NotifyError::Rejected(m) => NotifyError::Rejected(format!("{before}{m}")),
-        NotifyError::Unreachable(m) => NotifyError::Unreachable(format!("{before}{m}")),
-        NotifyError::Settings(m) => NotifyError::Settings(format!("{before}{m}")),
+/// Whether `text` has the shape of a Slack message timestamp (`1712345678.123456`).
+fn is_ts(text: &str) -> bool {
+    text.len() <= 32
+        && text.split_once('.').is_some_and(|(a, b)| {
+            !a.is_empty() && !b.is_empty() && a.bytes().chain(b.bytes()).all(|c| c.is_ascii_digit())
+        })
+}
+
+fn rejected(reason: impl Into<String>) -> NotifyError {
+    NotifyError::Rejected {
+        channel: CHANNEL,
+        reason: reason.into(),
+    }
+}
+
+fn unreachable(reason: impl Into<String>) -> NotifyError {
+    NotifyError::Unreachable {
+        channel: CHANNEL,
+        reason: reason.into(),
+    }
+}
+
+fn settings(reason: impl Into<String>) -> NotifyError {
+    NotifyError::Settings {
+        channel: CHANNEL,
+        reason: reason.into(),
+    }
+}
+
+impl Channel for SlackNotifier {
+    fn name(&self) -> &'static str {
+        CHANNEL
+    }
+
+    fn label(&self) -> String {
+        self.label.clone()
+    }
+
+    fn secrets(&self) -> Vec<String> {
+        self.secrets.clone()
+    }
+
+    fn deliver<'a>(
+        &'a self,
+        report: &'a TargetReport,
+        ctx: &'a RunContext,
+        resume: Option<&'a DeliveryProgress>,
+    ) -> BoxFuture<'a, Result<(), Undelivered>> {
+        Box::pin(SlackNotifier::deliver(self, report, ctx, resume))
+    }
+
+    fn payloads(&self, report: &TargetReport, ctx: &RunContext) -> Vec<serde_json::Value> {
+        SlackNotifier::payloads(self, report, ctx)
     }
 }
 
