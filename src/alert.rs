@@ -25,10 +25,10 @@ pub const VERSIONS_KEPT: usize = 5;
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TargetState {
     /// Fetches that failed in a row, counted up to [`FAILURES_BEFORE_ALERT`].
-    #[serde(default, skip_serializing_if = "is_zero")]
+    #[serde(default, skip_serializing_if = "crate::is_default")]
     pub consecutive_failures: u32,
     /// Whether "unreachable" was announced for the current run of failures.
-    #[serde(default, skip_serializing_if = "is_false")]
+    #[serde(default, skip_serializing_if = "crate::is_default")]
     pub failure_alerted: bool,
     /// Findings by stable id.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -38,7 +38,7 @@ pub struct TargetState {
     pub versions: Vec<Version>,
     /// A return to a remembered version was announced; further flips stay quiet until a
     /// version never seen before appears.
-    #[serde(default, skip_serializing_if = "is_false")]
+    #[serde(default, skip_serializing_if = "crate::is_default")]
     pub flip_announced: bool,
     /// A Slack summary that was posted while its thread was not (bot token only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -238,14 +238,6 @@ pub fn plausible_date(t: Timestamp, now: Timestamp) -> bool {
 
 /// More replies than any alert's thread is split into.
 const MAX_THREAD_PARTS: usize = 10_000;
-
-fn is_zero(n: &u32) -> bool {
-    *n == 0
-}
-
-fn is_false(b: &bool) -> bool {
-    !*b
-}
 
 /// What this run saw of one target.
 #[derive(Debug, Clone, Copy)]

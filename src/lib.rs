@@ -36,3 +36,8 @@ pub(crate) mod tls;
 pub use commands::{run, run_blocking, Command, ExitCode, Invocation};
 pub use config::{Config, Target};
 pub use error::Error;
+
+/// For serde's `skip_serializing_if`: a zero, a `false`, an empty value is not written.
+pub(crate) fn is_default<T: Default + PartialEq>(value: &T) -> bool {
+    *value == T::default()
+}

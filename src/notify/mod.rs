@@ -1,6 +1,6 @@
-//! Where alerts go. A [`Channel`] is one way out: [`stdout`] (the printed report is the alert)
+//! Where alerts go. A [`Channel`] is one way out: [`Stdout`] (the printed report is the alert)
 //! or [`slack`]. Each channel reads its own settings from the environment in a `configure`
-//! function registered in [`CHANNELS`]; [`Notifier`] holds what they set up: the run's default
+//! function registered in `CHANNELS`; [`Notifier`] holds what they set up: the run's default
 //! channel and the targets routed elsewhere. A new channel is one file with a `Channel` and a
 //! `configure`, and its line in `CHANNELS`.
 
@@ -59,7 +59,7 @@ impl RunContext {
 /// One way an alert leaves the run.
 ///
 /// A channel owns how it paces its messages (shared by every target it serves) and what a
-/// partial delivery means: the [`DeliveryProgress`] it returns is handed back to it, and only
+/// partial delivery means: the `DeliveryProgress` it returns is handed back to it, and only
 /// to it, on the next run's try of the same alert.
 pub trait Channel: fmt::Debug + Send + Sync {
     /// The channel's name, as its errors say it ("Slack").

@@ -81,13 +81,13 @@ struct Target<'a> {
     blocks: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<&'a str>,
-    #[serde(skip_serializing_if = "is_zero")]
+    #[serde(skip_serializing_if = "crate::is_default")]
     consecutive_failures: u32,
-    #[serde(skip_serializing_if = "is_false")]
+    #[serde(skip_serializing_if = "crate::is_default")]
     unreachable_alert: bool,
-    #[serde(skip_serializing_if = "is_false")]
+    #[serde(skip_serializing_if = "crate::is_default")]
     back: bool,
-    #[serde(skip_serializing_if = "is_false")]
+    #[serde(skip_serializing_if = "crate::is_default")]
     rebaselined: bool,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     new_findings: &'a [Finding],
@@ -97,9 +97,9 @@ struct Target<'a> {
     open_findings: &'a [Finding],
     #[serde(skip_serializing_if = "Option::is_none")]
     delivery_error: Option<&'a str>,
-    #[serde(skip_serializing_if = "is_false")]
+    #[serde(skip_serializing_if = "crate::is_default")]
     damaged: bool,
-    #[serde(skip_serializing_if = "is_zero")]
+    #[serde(skip_serializing_if = "crate::is_default")]
     volatile: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     back_to: Option<Timestamp>,
@@ -107,14 +107,6 @@ struct Target<'a> {
     alternate: Option<Timestamp>,
     #[serde(skip_serializing_if = "Option::is_none")]
     page_url: Option<&'a str>,
-}
-
-fn is_zero<N: Default + PartialEq>(n: &N) -> bool {
-    *n == N::default()
-}
-
-fn is_false(b: &bool) -> bool {
-    !*b
 }
 
 impl<'a> From<&'a TargetReport> for Target<'a> {

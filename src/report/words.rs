@@ -92,6 +92,28 @@ pub fn baseline(blocks: usize, dry_run: bool) -> String {
     format!("baseline {stored} ({blocks} blocks)")
 }
 
+/// A first sight, as a message that is the alert says it.
+pub fn watching_sentence(blocks: usize) -> String {
+    format!(
+        "Now watching this page: the baseline is stored ({blocks} blocks). Changes are posted from the next run on."
+    )
+}
+
+/// No snapshot, as a message that is the alert says it.
+pub const NO_SNAPSHOT_SENTENCE: &str = "There is no snapshot of this page yet.";
+
+/// A page that could not be read for `runs` runs in a row, as a message that is the alert
+/// says it (`error` already escaped for the message).
+pub fn failed_sentence(runs: u32, error: &str) -> String {
+    let times = match runs.max(1) {
+        1 => "once".to_string(),
+        n => format!("{n} runs in a row"),
+    };
+    format!(
+        "Could not fetch the page {times}: {error}. The stored snapshot is kept; a message follows when the page is back."
+    )
+}
+
 /// "no snapshot yet: `policy-watch accept ID` or a `check` stores the baseline".
 pub fn no_snapshot(id: &str) -> String {
     format!("no snapshot yet: `policy-watch accept {id}` or a `check` stores the baseline")

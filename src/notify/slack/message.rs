@@ -402,24 +402,12 @@ fn status_text(report: &TargetReport) -> Option<String> {
         lines.push("✅ The page can be fetched again.".to_string());
     }
     match &report.event {
-        Event::Watching { blocks } => lines.push(format!(
-            "Now watching this page: the baseline is stored ({blocks} blocks). Changes are posted from the next run on."
+        Event::Watching { blocks } => lines.push(words::watching_sentence(*blocks)),
+        Event::NoSnapshot { .. } => lines.push(words::NO_SNAPSHOT_SENTENCE.to_string()),
+        Event::Failed(f) => lines.push(words::failed_sentence(
+            f.consecutive,
+            &escape::text(&f.error),
         )),
-        Event::NoSnapshot { .. } => {
-            lines.push("There is no snapshot of this page yet.".to_string())
-        }
-        Event::Failed(f) => {
-            let error = escape::text(&f.error);
-            let runs = f.consecutive.max(1);
-            let times = if runs == 1 {
-                "once".to_string()
-            } else {
-                format!("{runs} runs in a row")
-            };
-            lines.push(format!(
-                "Could not fetch the page {times}: {error}. The stored snapshot is kept; a message follows when the page is back."
-            ));
-        }
         Event::Changed(c) => {
             if let Some(count) = words::change_count(c) {
                 lines.push(format!("*{}*: {}.", count.changes, count.words));
@@ -428,10 +416,7 @@ fn status_text(report: &TargetReport) -> Option<String> {
         Event::Unchanged { .. } | Event::Checked { .. } => {}
     }
     if report.compared().is_some_and(|c| c.rebaselined) {
-        lines.push(
-            "The extraction rules changed: the baseline was first re-made from the stored page."
-                .to_string(),
-        );
+        lines.push(words::REBASELINED_SENTENCE.to_string());
     }
     (!lines.is_empty()).then(|| truncate_section(lines.join("\n")))
 }
