@@ -311,13 +311,34 @@ impl LinkChecker {
 /// redirected, and linked policies that are not watched. Links with an unusable href are the
 /// empty-link check's to report; links matching `[links] exclude` are left out.
 pub async fn findings(page: &Page<'_>, checker: &LinkChecker, watched: &Watched) -> Vec<Finding> {
-    let target = &page.target.id;
-    let mut out = Vec::new();
-    let mut reported = HashSet::new();
-    // HTTP links in page order, each with every place it appears.
-    let mut http: Vec<(Url, Vec<(usize, usize)>)> = Vec::new();
-    let mut http_index: HashMap<String, usize> = HashMap::new();
+    let Sorted { mut out, http } = sort_links(page, checker);
+    let urls: Vec<Url> = http.iter().map(|(u, _)| u.clone()).collect();
+    let statuses = checker.check_all(&urls).await;
+    let mut lands_on: HashMap<String, String> = HashMap::new();
+    for ((url, places), status) in http.iter().zip(&statuses) {
+        if let Some(f) = landed(status) {
+            lands_on.insert(normalize_url(url), normalize_url(f));
+        }
+        out.extend(http_finding(page, url, places, status));
+    }
+    out.extend(unwatched(page, checker, watched, &lands_on));
+    out
+}
 
+/// A page's links, sorted before any request: findings that need none, and the http(s)
+/// links to request, each URL once with every place it appears, in page order.
+struct Sorted {
+    out: Vec<Finding>,
+    http: Vec<(Url, Vec<(usize, usize)>)>,
+}
+
+fn sort_links(page: &Page<'_>, checker: &LinkChecker) -> Sorted {
+    let mut sorted = Sorted {
+        out: Vec::new(),
+        http: Vec::new(),
+    };
+    let mut reported = HashSet::new();
+    let mut http_index: HashMap<String, usize> = HashMap::new();
     for (b, i, link) in page.links() {
         if anchors::href_problem(link.href.as_deref()).is_some() {
             continue;
@@ -326,149 +347,174 @@ pub async fn findings(page: &Page<'_>, checker: &LinkChecker, watched: &Watched)
             // An href that does not even make a URL leads nowhere.
             let href = link.href.as_deref().unwrap_or("").trim();
             if !checker.is_excluded(href) && reported.insert(format!("href:{href}")) {
-                let why = "not a valid URL".to_string();
-                out.push(Finding {
-                    id: format!("broken:{target}:href:{href}"),
-                    kind: FindingKind::Broken,
-                    message: format!(
-                        "Link “{}”{} has an href that is not a valid URL: {href}",
-                        link.text.trim(),
-                        page.section_phrase(b)
-                    ),
-                    context: page.quote(b, i, &marker(&link.text, href, &why)),
-                    url: Some(href.to_string()),
-                    section: page.section_label(b),
-                });
+                sorted.out.push(not_a_url(page, (b, i), &link.text, href));
             }
             continue;
         };
         if checker.is_excluded(url.as_str()) {
             continue;
         }
-        match url.scheme() {
-            "mailto" | "tel" => {
-                if let Err(why) = contact_syntax(&url) {
-                    if reported.insert(url.to_string()) {
-                        out.push(Finding {
-                            id: format!("broken:{target}:{url}"),
-                            kind: FindingKind::Broken,
-                            message: format!("Malformed {} link {url}: {why}", url.scheme()),
-                            context: page.quote(
-                                b,
-                                i,
-                                &marker(&link.text, url.as_str(), &why.to_string()),
-                            ),
-                            url: Some(url.to_string()),
-                            section: page.section_label(b),
-                        });
-                    }
-                }
-            }
+        let found = match url.scheme() {
+            "mailto" | "tel" => contact_syntax(&url)
+                .err()
+                .filter(|_| reported.insert(url.to_string()))
+                .map(|why| malformed_contact(page, (b, i), &link.text, &url, &why.to_string())),
             "http" | "https" if is_same_page(page, &url) => {
-                let Some(fragment) = url.fragment().filter(|f| !f.is_empty()) else {
-                    continue;
-                };
-                let decoded = percent_decode(fragment);
-                let ids = &page.extracted.ids;
-                let found = ids.contains(fragment)
-                    || ids.contains(&decoded)
-                    || decoded.eq_ignore_ascii_case("top");
-                if !found && reported.insert(format!("#{fragment}")) {
-                    let why = "no element has this id".to_string();
-                    out.push(Finding {
-                        id: format!("broken-fragment:{target}:#{fragment}"),
-                        kind: FindingKind::BrokenFragment,
-                        message: format!(
-                            "Link to “#{decoded}”{} points to no element on this page",
-                            page.section_phrase(b)
-                        ),
-                        context: page.quote(b, i, &marker(&link.text, url.as_str(), &why)),
-                        url: Some(url.to_string()),
-                        section: page.section_label(b),
-                    });
-                }
+                missing_fragment(page, (b, i), &link.text, &url)
+                    .filter(|f| reported.insert(format!("#{}", f.1)))
+                    .map(|f| f.0)
             }
             "http" | "https" => {
                 let key = without_fragment(&url);
                 match http_index.get(&key) {
-                    Some(&n) => http[n].1.push((b, i)),
+                    Some(&n) => sorted.http[n].1.push((b, i)),
                     None => {
-                        http_index.insert(key, http.len());
+                        http_index.insert(key, sorted.http.len());
                         let mut bare = url.clone();
                         bare.set_fragment(None);
-                        http.push((bare, vec![(b, i)]));
+                        sorted.http.push((bare, vec![(b, i)]));
                     }
                 }
+                None
             }
-            _ => {}
-        }
+            _ => None,
+        };
+        sorted.out.extend(found);
     }
+    sorted
+}
 
-    let urls: Vec<Url> = http.iter().map(|(u, _)| u.clone()).collect();
-    let statuses = checker.check_all(&urls).await;
-    let mut lands_on: HashMap<String, String> = HashMap::new();
-    for ((url, places), status) in http.iter().zip(&statuses) {
-        let (b, i) = places[0];
-        let link_text = link_text(page, b, i);
-        let also = if places.len() > 1 {
-            format!(" ({} places)", places.len())
-        } else {
-            String::new()
-        };
-        let section = page.section_label(b);
-        let landed = status
-            .final_url
-            .as_ref()
-            .filter(|_| status.verdict == Verdict::Ok);
-        if let Some(f) = landed {
-            lands_on.insert(normalize_url(url), normalize_url(f));
-        }
-        let (kind, message) = match status.verdict {
-            Verdict::Ok => match landed {
-                Some(f) if status.permanent_redirect => (
-                    FindingKind::Redirected,
-                    format!("Link {url} redirects permanently to {f}{also}: point it there"),
-                ),
-                _ => continue,
-            },
-            Verdict::Broken => (
-                FindingKind::Broken,
-                format!("Broken link {url}{also}: {}", status.detail),
-            ),
-            Verdict::Unreachable => (
-                FindingKind::Unreachable,
-                format!(
-                    "Unreachable link {url}{also}: {} ({} attempt(s))",
-                    status.detail, status.attempts
-                ),
-            ),
-            Verdict::Blocked => (
-                FindingKind::Blocked,
-                format!(
-                    "Link {url}{also} could not be checked: {} — inconclusive, not counted as broken",
-                    status.detail
-                ),
-            ),
-        };
-        let why = match kind {
-            FindingKind::Redirected => format!(
-                "→ {}",
-                status.final_url.as_ref().map(Url::as_str).unwrap_or("")
-            ),
-            _ => status.detail.clone(),
-        };
-        out.push(Finding {
-            id: format!("{}:{target}:{}", kind_key(kind), without_fragment(url)),
-            kind,
-            message,
-            context: page.quote(b, i, &marker(&link_text, url.as_str(), &why)),
-            url: Some(url.to_string()),
-            section,
-        });
+/// An href that does not make a URL.
+fn not_a_url(page: &Page<'_>, (b, i): (usize, usize), text: &str, href: &str) -> Finding {
+    let target = &page.target.id;
+    Finding {
+        id: format!("broken:{target}:href:{href}"),
+        kind: FindingKind::Broken,
+        message: format!(
+            "Link “{}”{} has an href that is not a valid URL: {href}",
+            text.trim(),
+            page.section_phrase(b)
+        ),
+        context: page.quote(b, i, &marker(text, href, "not a valid URL")),
+        url: Some(href.to_string()),
+        section: page.section_label(b),
     }
+}
 
-    out.extend(unwatched(page, checker, watched, &lands_on));
-    out
+/// A `mailto:` or `tel:` link that no mail program or phone could use.
+fn malformed_contact(
+    page: &Page<'_>,
+    (b, i): (usize, usize),
+    text: &str,
+    url: &Url,
+    why: &str,
+) -> Finding {
+    Finding {
+        id: format!("broken:{}:{url}", page.target.id),
+        kind: FindingKind::Broken,
+        message: format!("Malformed {} link {url}: {why}", url.scheme()),
+        context: page.quote(b, i, &marker(text, url.as_str(), why)),
+        url: Some(url.to_string()),
+        section: page.section_label(b),
+    }
+}
+
+/// A link to this page whose `#fragment` names no element on it, with the fragment.
+fn missing_fragment(
+    page: &Page<'_>,
+    (b, i): (usize, usize),
+    text: &str,
+    url: &Url,
+) -> Option<(Finding, String)> {
+    let fragment = url.fragment().filter(|f| !f.is_empty())?;
+    let decoded = percent_decode(fragment);
+    let ids = &page.extracted.ids;
+    if ids.contains(fragment) || ids.contains(&decoded) || decoded.eq_ignore_ascii_case("top") {
+        return None;
+    }
+    let finding = Finding {
+        id: format!("broken-fragment:{}:#{fragment}", page.target.id),
+        kind: FindingKind::BrokenFragment,
+        message: format!(
+            "Link to “#{decoded}”{} points to no element on this page",
+            page.section_phrase(b)
+        ),
+        context: page.quote(b, i, &marker(text, url.as_str(), "no element has this id")),
+        url: Some(url.to_string()),
+        section: page.section_label(b),
+    };
+    Some((finding, fragment.to_string()))
+}
+
+/// Where a link that answered landed.
+fn landed(status: &LinkStatus) -> Option<&Url> {
+    status
+        .final_url
+        .as_ref()
+        .filter(|_| status.verdict == Verdict::Ok)
+}
+
+/// What the answer to one http(s) link says about it, if anything: broken, unreachable,
+/// blocked, or permanently redirected.
+fn http_finding(
+    page: &Page<'_>,
+    url: &Url,
+    places: &[(usize, usize)],
+    status: &LinkStatus,
+) -> Option<Finding> {
+    let (b, i) = places[0];
+    let also = if places.len() > 1 {
+        format!(" ({} places)", places.len())
+    } else {
+        String::new()
+    };
+    let (kind, message) = match status.verdict {
+        Verdict::Ok => match landed(status) {
+            Some(f) if status.permanent_redirect => (
+                FindingKind::Redirected,
+                format!("Link {url} redirects permanently to {f}{also}: point it there"),
+            ),
+            _ => return None,
+        },
+        Verdict::Broken => (
+            FindingKind::Broken,
+            format!("Broken link {url}{also}: {}", status.detail),
+        ),
+        Verdict::Unreachable => (
+            FindingKind::Unreachable,
+            format!(
+                "Unreachable link {url}{also}: {} ({} attempt(s))",
+                status.detail, status.attempts
+            ),
+        ),
+        Verdict::Blocked => (
+            FindingKind::Blocked,
+            format!(
+                "Link {url}{also} could not be checked: {} — inconclusive, not counted as broken",
+                status.detail
+            ),
+        ),
+    };
+    let why = match kind {
+        FindingKind::Redirected => format!(
+            "→ {}",
+            status.final_url.as_ref().map(Url::as_str).unwrap_or("")
+        ),
+        _ => status.detail.clone(),
+    };
+    Some(Finding {
+        id: format!(
+            "{}:{}:{}",
+            kind_key(kind),
+            page.target.id,
+            without_fragment(url)
+        ),
+        kind,
+        message,
+        context: page.quote(b, i, &marker(&link_text(page, b, i), url.as_str(), &why)),
+        url: Some(url.to_string()),
+        section: page.section_label(b),
+    })
 }
 
 /// External links whose path looks like a policy and that no target watches (also not
