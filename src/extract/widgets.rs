@@ -232,9 +232,11 @@ fn names_any(v: &scraper::node::Element, words: &[&str]) -> bool {
         })
 }
 
-/// The words of a class name or id.
+/// The words of a class name or id. Letters beyond ASCII belong to the word (`Übersicht`,
+/// `menü`): cuts fall only at ASCII bytes, which are always character boundaries.
 fn pieces(s: &str) -> impl Iterator<Item = &str> {
     let b = s.as_bytes();
+    let in_word = |c: u8| c.is_ascii_alphanumeric() || !c.is_ascii();
     let mut start = 0;
     let mut i = 0;
     std::iter::from_fn(move || {
@@ -242,13 +244,13 @@ fn pieces(s: &str) -> impl Iterator<Item = &str> {
             let at = i;
             i += 1;
             let boundary = at == b.len()
-                || !b[at].is_ascii_alphanumeric()
+                || !in_word(b[at])
                 || (at > start
                     && ((b[at].is_ascii_uppercase() && b[at - 1].is_ascii_lowercase())
                         || (b[at].is_ascii_digit() != b[at - 1].is_ascii_digit())));
             if boundary {
                 let word = &s[start..at];
-                start = if at < b.len() && !b[at].is_ascii_alphanumeric() {
+                start = if at < b.len() && !in_word(b[at]) {
                     at + 1
                 } else {
                     at
@@ -315,6 +317,22 @@ mod tests {
         ] {
             assert_eq!(md(widget), plain, "{widget}");
         }
+    }
+
+    #[test]
+    fn a_block_named_in_letters_beyond_ascii_is_read_not_a_crash() {
+        // A small labelled block inside the document: its label is looked at for widget words.
+        for named in [
+            "<div aria-label=\"Übersicht\"><p>Kurzer Hinweis zur Verarbeitung.</p></div>",
+            "<div class=\"hinweis-für-nutzer2ä\"><p>Kurzer Hinweis zur Verarbeitung.</p></div>",
+            "<div id=\"menü\"><p>Kurzer Hinweis zur Verarbeitung.</p></div>",
+        ] {
+            assert!(md(named).contains("Kurzer Hinweis"), "{named}");
+        }
+        assert_eq!(
+            pieces("Übersicht-menü_Leiste2ä").collect::<Vec<_>>(),
+            ["Übersicht", "menü", "Leiste", "2", "ä"]
+        );
     }
 
     #[test]
