@@ -14,7 +14,7 @@ use crate::diff::{self, Change};
 use crate::document::{Body, Document, ReadBy, Validators};
 use crate::error::{Error, ExtractError, TargetError};
 use crate::extract::{not_the_document, reads_the_same, Extracted};
-use crate::read::{Read, Reader};
+use crate::read::{Earlier, Read, Reader};
 use crate::snapshot::{content_hash, Meta, Snapshot, Store, META_FORMAT};
 
 /// A page that had at least this much text and now has less than a fifth of it counts as a
@@ -135,7 +135,7 @@ impl Observer {
                 last_modified: s.meta.last_modified.clone(),
             });
         let fetched = self
-            .read(target, validators.as_ref(), None, stored, mode)
+            .read(target, validators.as_ref(), None, None, stored, mode)
             .await?;
 
         // The stored document with the current rules: the baseline after a rules change, the
@@ -203,6 +203,7 @@ impl Observer {
                 doc.validators,
                 doc.read,
             ),
+            Read::Same => return Err(TargetError::Internal("a first read is never the same")),
         };
         let markdown = extracted.markdown();
         let mut current = Current {
@@ -255,10 +256,22 @@ impl Observer {
         // a page's scripts make differently on each render). The second read goes the way
         // the first went, without validators. When it fails, an earlier run's first read may
         // confirm the change instead.
-        let (doc2, extracted2) = match self
-            .read(target, None, Some(current.read), Some(stored), mode)
-            .await
-        {
+        // The same bytes from the same place extract and diff the same: the second read
+        // confirms every change without extracting or diffing again.
+        let first = current.raw.as_ref().map(|body| Earlier {
+            body,
+            final_url: &current.final_url,
+            read: current.read,
+        });
+        let second = self
+            .read(target, None, Some(current.read), first, Some(stored), mode)
+            .await;
+        let (doc2, extracted2) = match second {
+            Ok(Read::Same) => {
+                current.changes = changes;
+                current.moved_from = moved.then(|| stored.meta.final_url.clone());
+                return Ok(current);
+            }
             Ok(Read::Document(doc, extracted)) => (doc, extracted),
             Ok(_) => {
                 return Err(TargetError::Internal(
@@ -316,10 +329,11 @@ impl Observer {
         target: &Target,
         validators: Option<&Validators>,
         how: Option<ReadBy>,
+        earlier: Option<Earlier<'_>>,
         stored: Option<&Snapshot>,
         mode: Mode,
     ) -> Result<Read, TargetError> {
-        let read = self.reader.read(target, validators, how).await?;
+        let read = self.reader.read(target, validators, how, earlier).await?;
         if let Read::Document(_, extracted) = &read {
             shrink_guard(stored, extracted, mode)?;
         }

@@ -22,6 +22,25 @@ pub enum Read {
     NotModified { final_url: Url },
     /// The document and its content.
     Document(Document, Extracted),
+    /// The same bytes from the same place, read the same way, as the [`Earlier`] read: its
+    /// content stands, and nothing was extracted again.
+    Same,
+}
+
+/// A document this run has read and extracted already: a later read that brings the same bytes
+/// (a confirming fetch of a page that did not change in between) needs no second extraction.
+#[derive(Debug, Clone, Copy)]
+pub struct Earlier<'a> {
+    pub body: &'a Body,
+    pub final_url: &'a Url,
+    pub read: ReadBy,
+}
+
+impl Earlier<'_> {
+    /// Whether `doc` is what this read gave: extraction depends on nothing else.
+    fn gave(&self, doc: &Document) -> bool {
+        self.read == doc.read && *self.final_url == doc.final_url && *self.body == doc.body
+    }
 }
 
 /// The time one document's extraction may take. A 10 MB page takes well under a second; a page
@@ -52,12 +71,14 @@ impl Reader {
     }
 
     /// Reads `target` as its `render` says. `validators` make the plain request conditional;
-    /// `how` is how an earlier read of this run went (a confirming read goes the same way).
+    /// `how` is how an earlier read of this run went (a confirming read goes the same way), and
+    /// `earlier` what it gave: the same document again is [`Read::Same`].
     pub async fn read(
         &self,
         target: &Target,
         validators: Option<&Validators>,
         how: Option<ReadBy>,
+        earlier: Option<Earlier<'_>>,
     ) -> Result<Read, TargetError> {
         if target.render == Render::Always || how == Some(ReadBy::Browser) {
             let why = if target.render == Render::Always {
@@ -65,24 +86,29 @@ impl Reader {
             } else {
                 "an earlier read of this run needed it"
             };
-            return self.render(target, why).await;
+            return self.render(target, why, earlier).await;
         }
         let plain = match self.fetcher.fetch(&target.url, validators).await {
             Ok(Fetched::NotModified { final_url }) => return Ok(Read::NotModified { final_url }),
             Ok(Fetched::Document(doc)) => doc,
             Err(e) => {
                 return match blocked(&e) {
-                    Some(why) if target.render == Render::Auto => self.render(target, &why).await,
+                    Some(why) if target.render == Render::Auto => {
+                        self.render(target, &why, earlier).await
+                    }
                     _ => Err(e.into()),
                 }
             }
         };
+        if earlier.is_some_and(|e| e.gave(&plain)) {
+            return Ok(Read::Same);
+        }
         let (plain, extracted) = self.extract(plain, target).await;
         match extracted {
             Ok(x) if target.render == Render::Never => Ok(Read::Document(plain, x)),
             Ok(x) => match &plain.body {
                 Body::Html(html) if looks_like_challenge(html) => {
-                    self.render(target, "the server answered with a challenge page")
+                    self.render(target, "the server answered with a challenge page", earlier)
                         .await
                 }
                 _ => Ok(Read::Document(plain, x)),
@@ -100,7 +126,7 @@ impl Reader {
                             ),
                             other => format!("without its scripts: {other}"),
                         };
-                        self.render(target, &why).await
+                        self.render(target, &why, earlier).await
                     }
                     _ => Err(e),
                 }
@@ -111,7 +137,12 @@ impl Reader {
 
     /// Renders the target in the browser and extracts what it shows; `why` says what the
     /// plain answer lacked, for the error of a browser that is missing.
-    async fn render(&self, target: &Target, why: &str) -> Result<Read, TargetError> {
+    async fn render(
+        &self,
+        target: &Target,
+        why: &str,
+        earlier: Option<Earlier<'_>>,
+    ) -> Result<Read, TargetError> {
         tracing::info!(target = %target.id, why, "rendering in a browser");
         let rendered = self
             .browser
@@ -124,6 +155,7 @@ impl Reader {
         if rendered.mime.as_deref().and_then(Media::of_type) == Some(Media::Pdf) {
             // The browser would only show its viewer: the file itself is fetched.
             return match self.fetcher.fetch(&rendered.final_url, None).await? {
+                Fetched::Document(doc) if earlier.is_some_and(|e| e.gave(&doc)) => Ok(Read::Same),
                 Fetched::Document(doc) => {
                     let (doc, x) = self.extract(doc, target).await;
                     Ok(Read::Document(doc, x?))
@@ -145,6 +177,9 @@ impl Reader {
             read: ReadBy::Browser,
             validators: Validators::default(),
         };
+        if earlier.is_some_and(|e| e.gave(&doc)) {
+            return Ok(Read::Same);
+        }
         let (doc, extracted) = self.extract(doc, target).await;
         Ok(Read::Document(doc, extracted?))
     }
