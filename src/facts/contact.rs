@@ -5,22 +5,24 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use super::text::Gated;
+
 use super::{text::squash, Mention};
 
-static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\b[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
+static EMAIL: LazyLock<Gated> = LazyLock::new(|| {
+    Gated::new(r"\b[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
         .expect("e-mail pattern")
 });
 
 /// International numbers (+49 …, 0049 …) anywhere; national ones only after a phone word.
-static PHONE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)(?:\+|\b00)[1-9][0-9 ().\-/\u{202d}\u{202c}]{6,22}[0-9]|(?:phone|tel\.?|telephone|telefon|téléphone|tél\.?|fax|call us at|hotline)\s*(?:number)?\s*[:.]?\s*\(?[0-9][0-9 ().\-/]{6,18}[0-9]")
+static PHONE: LazyLock<Gated> = LazyLock::new(|| {
+    Gated::new(r"(?i)(?:\+|\b00)[1-9][0-9 ().\-/\u{202d}\u{202c}]{6,22}[0-9]|(?:phone|tel\.?|telephone|telefon|téléphone|tél\.?|fax|call us at|hotline)\s*(?:number)?\s*[:.]?\s*\(?[0-9][0-9 ().\-/]{6,18}[0-9]")
         .expect("phone pattern")
 });
 
 /// A street and number: "236 Roosevelt Way", "Vijzelstraat 68-72", "37 quai d’Orsay".
-static STREET: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
+static STREET: LazyLock<Gated> = LazyLock::new(|| {
+    Gated::new(
         r"(?x)
         \b(?P<n1>[0-9]{1,5}[A-Za-z]?)(?:[-–][0-9]{1,5})?,?\s+(?:[A-Z0-9][\p{L}0-9.'’-]*\s+){0,4}
           (?:(?:Street|Avenue|Road|Way|Boulevard|Drive|Lane|Place|Court|Square|Parkway|Highway|Plaza|Terrace|Quay|Upper|Lower)\b|(?:St|Ave|Rd|Blvd)\.)
@@ -32,16 +34,16 @@ static STREET: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// A postal code with its town: "75015 Paris", "1017 HL Amsterdam", "CA 94158", "D01 YC43".
-static POSTCODE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
+static POSTCODE: LazyLock<Gated> = LazyLock::new(|| {
+    Gated::new(
         r"\b(?:[0-9]{5}|[0-9]{4}\s?[A-Z]{2}|[0-9]{4}|[A-Z]{1,2}[0-9][A-Z0-9]?\s[0-9][A-Z]{2}|[A-Z][0-9]{2}\s[A-Z0-9]{4})\s+[A-ZÀ-Ý][\p{L}-]+(?:\s[A-ZÀ-Ý][\p{L}-]+)?|\b[A-Z]{2}\s+[0-9]{5}(?:-[0-9]{4})?\b",
     )
     .expect("postcode pattern")
 });
 
 /// Roles whose holder is a contact, with a short name for each.
-static ROLE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
+static ROLE: LazyLock<Gated> = LazyLock::new(|| {
+    Gated::new(
         r"(?i)\b(?P<dpo>data\s+protection\s+officer|datenschutzbeauftragte[rn]?|d[ée]l[ée]gu[ée]e?\s+(?:à|a)\s+la\s+protection\s+des\s+donn[ée]es)\b|(?-i:\b(?P<dpo2>DPO|DSB|DPD)\b)|\b(?P<eu>(?:EU|EEA|EWR)[\s-](?:GDPR\s+)?(?:representative|vertreter)|representative\s+in\s+the\s+(?:EU|European\s+Union|Union)|représentant\s+(?:dans\s+l['’]UE|au\s+sein\s+de\s+l['’]Union|européen))\b|\b(?P<uk>UK[\s-](?:GDPR\s+)?representative|representative\s+in\s+the\s+(?:UK|United\s+Kingdom))\b|\b(?P<po>(?:chief\s+)?privacy\s+officer)\b",
     )
     .expect("role pattern")

@@ -3,7 +3,7 @@
 
 use std::sync::LazyLock;
 
-use regex::Regex;
+use super::text::Gated;
 
 use super::Mention;
 
@@ -108,13 +108,13 @@ const CATEGORIES: &[(&str, &str)] = &[
     ),
 ];
 
-static FINDER: LazyLock<Vec<(&'static str, Regex)>> = LazyLock::new(|| {
+static FINDER: LazyLock<Vec<(&'static str, Gated)>> = LazyLock::new(|| {
     CATEGORIES
         .iter()
         .map(|(key, pat)| {
             (
                 *key,
-                Regex::new(&format!(r"(?i)\b(?:{pat})\b")).expect("category pattern"),
+                Gated::new(&format!(r"(?i)\b(?:{pat})\b")).expect("category pattern"),
             )
         })
         .collect()

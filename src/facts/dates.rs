@@ -5,6 +5,8 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use super::text::Gated;
+
 use super::{Fact, FactChange, FactKind, Version};
 
 /// Month names and their numbers: English, German, French (and common abbreviations).
@@ -71,19 +73,19 @@ fn month(name: &str) -> Option<u8> {
     MONTHS.iter().find(|(m, _)| *m == n).map(|(_, v)| *v)
 }
 
-static DATE: LazyLock<Regex> = LazyLock::new(|| {
+static DATE: LazyLock<Gated> = LazyLock::new(|| {
     let mut names: Vec<&str> = MONTHS.iter().map(|(m, _)| *m).collect();
     names.sort_by_key(|n| std::cmp::Reverse(n.len()));
     let m = names.join("|");
-    Regex::new(&format!(
+    Gated::new(&format!(
         r"(?i)\b(?:(?P<iy>(?:19|20)\d\d)-(?P<im>\d\d)-(?P<id>\d\d)|(?P<na>\d{{1,2}})[./](?P<nb>\d{{1,2}})[./](?P<ny>(?:19|20)\d\d)|(?P<md>{m})\.?\s+(?P<dd>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<dy>(?:19|20)\d\d)|(?P<ed>\d{{1,2}})(?:st|nd|rd|th|er|\.)?\s+(?P<em>{m})\.?,?\s+(?P<ey>(?:19|20)\d\d)|(?P<om>{m})\.?,?\s+(?P<oy>(?:19|20)\d\d))\b"
     ))
     .expect("date pattern")
 });
 
 /// Words that, just before a date, make it the document's own date.
-static EFFECTIVE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
+static EFFECTIVE: LazyLock<Gated> = LazyLock::new(|| {
+    Gated::new(
         r"(?i)(?:effective|last\s+(?:updated|modified|revised|changed|amended)|\bupdated|\brevised|\bversion\b|\bdated?\b|in\s+force|\bstand\b|gültig|zuletzt|aktualisiert|letzte\s+(?:änderung|aktualisierung)|geändert|in\s+kraft|mise\s+à\s+jour|mis\s+à\s+jour|en\s+vigueur|date\s+d['’]effet|dernière\s+modification|modifiée?s?\s+le|applicable\s+(?:à\s+compter|from|as)|entrée\s+en\s+vigueur)[^.!?\n]{0,40}$",
     )
     .expect("effective pattern")

@@ -5,6 +5,8 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use super::text::Gated;
+
 use super::Mention;
 
 /// Number words up to the ones periods use, English, German, French.
@@ -110,12 +112,12 @@ const UNITS: &[(&str, &str)] = &[
     ("années", "y"),
 ];
 
-static PERIOD: LazyLock<Regex> = LazyLock::new(|| {
+static PERIOD: LazyLock<Gated> = LazyLock::new(|| {
     let mut words: Vec<&str> = NUMBERS.iter().map(|(w, _)| *w).collect();
     words.sort_by_key(|w| std::cmp::Reverse(w.len()));
     let mut units: Vec<&str> = UNITS.iter().map(|(u, _)| *u).collect();
     units.sort_by_key(|u| std::cmp::Reverse(u.len()));
-    Regex::new(&format!(
+    Gated::new(&format!(
         r"(?i)\b(?:(?P<w>{w})\s*\((?P<wd>[0-9]{{1,4}})\)|(?P<d>[0-9]{{1,4}})|(?P<w2>{w}))(?:\s|-)(?:(?:business|calendar|working|consecutive|full|ouvrés|ouvrables|calendaires)\s+)?(?P<u>{u})\b",
         w = words.join("|"),
         u = units.join("|")
@@ -137,8 +139,8 @@ static AGE_BEFORE: LazyLock<Regex> = LazyLock::new(|| {
 
 /// A minimum age: "under 16", "under the age of 13", "at least 18 years old", "unter 16
 /// Jahren", "moins de 15 ans", "16 years of age".
-static AGE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)(?:\b(?:under|younger\s+than|below)\s+(?:the\s+age\s+of\s+|age\s+)?|\bat\s+least\s+|\bminimum\s+age\s+(?:of\s+|is\s+)?|\baged?\s+(?:of\s+)?|\bunter\s+|\bmindestens\s+|\bAlter\s+von\s+|\bmoins\s+de\s+|\bl['’]âge\s+(?:minimum\s+)?de\s+|\bâgée?s?\s+d['’]au\s+moins\s+|\bâgée?s?\s+de\s+(?:moins\s+de\s+)?)(?P<n>1[0-9]|2[01])\b(?:\s*(?:years?|yrs|Jahren?|ans))?|\b(?P<m>1[0-9]|2[01])\s*(?:years?\s+(?:of\s+age|old)|Jahre\s+alt|ans\s+(?:ou\s+plus|et\s+plus|révolus))|\b(?P<l>1[0-9])\.\s*Lebensjahr")
+static AGE: LazyLock<Gated> = LazyLock::new(|| {
+    Gated::new(r"(?i)(?:\b(?:under|younger\s+than|below)\s+(?:the\s+age\s+of\s+|age\s+)?|\bat\s+least\s+|\bminimum\s+age\s+(?:of\s+|is\s+)?|\baged?\s+(?:of\s+)?|\bunter\s+|\bmindestens\s+|\bAlter\s+von\s+|\bmoins\s+de\s+|\bl['’]âge\s+(?:minimum\s+)?de\s+|\bâgée?s?\s+d['’]au\s+moins\s+|\bâgée?s?\s+de\s+(?:moins\s+de\s+)?)(?P<n>1[0-9]|2[01])\b(?:\s*(?:years?|yrs|Jahren?|ans))?|\b(?P<m>1[0-9]|2[01])\s*(?:years?\s+(?:of\s+age|old)|Jahre\s+alt|ans\s+(?:ou\s+plus|et\s+plus|révolus))|\b(?P<l>1[0-9])\.\s*Lebensjahr")
         .expect("age pattern")
 });
 

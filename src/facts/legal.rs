@@ -6,11 +6,13 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use super::text::Gated;
+
 use super::{text::squash, Mention};
 
 /// An article of a law: "Art. 6(1)(f) GDPR", "Article 27 GDPR", "Art. 6 Abs. 1 lit. a DSGVO".
-static ARTICLE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
+static ARTICLE: LazyLock<Gated> = LazyLock::new(|| {
+    Gated::new(
         r"(?i)\b(?:art(?:icle|ikel)?\.?|§)\s*(?P<n>[0-9]{1,3})(?P<sub>(?:\s*\([0-9a-z]{1,3}\))*(?:\s*(?:para(?:graph)?\.?|abs(?:atz)?\.?|al(?:inéa)?\.?|\.)\s*[0-9]{1,2})?(?:\s*(?:lit(?:era)?\.?|sub|point|let(?:tre)?\.?)?\s*\(?[a-f]\)?(?:[^\p{L}]|$))?)\s*(?:(?:of\s+the\s+|der\s+|du\s+|de\s+la\s+|des\s+|de\s+l['’])?(?P<law>UK\s+GDPR|GDPR|DSGVO|RGPD|DS-GVO|BDSG|TTDSG|TDDDG|General\s+Data\s+Protection\s+Regulation|Datenschutz-Grundverordnung|règlement\s+général\s+sur\s+la\s+protection\s+des\s+données))",
     )
     .expect("article pattern")

@@ -1,7 +1,95 @@
-//! Text helpers the fact rules share: the sentence around a mention, word search, case.
+//! Text helpers the fact rules share: the sentence around a mention, word search, case, and
+//! patterns with word boundaries that stay fast on non-ASCII text.
+
+use regex::Regex;
 
 /// A context sentence is cut to about this many characters around its mention.
 const CONTEXT_CHARS: usize = 240;
+
+/// A pattern with word boundaries (`\b`), gated by the same pattern without them.
+///
+/// Unicode word boundaries are what the regex crate's fast engine cannot decide on text with a
+/// non-ASCII character (`§`, `’`, `ü`, `é`: on a German or French page, nearly every block);
+/// it then falls back to engines whose cost is the text times the pattern. A boundary only
+/// restricts where a pattern matches, so the pattern without them matches wherever the pattern
+/// does, and it runs on the fast engine: a text the gate does not match is not searched. The
+/// results are the pattern's own.
+pub(crate) struct Gated {
+    re: Regex,
+    gate: Regex,
+}
+
+impl Gated {
+    pub fn new(pattern: &str) -> Result<Gated, regex::Error> {
+        Ok(Gated {
+            re: Regex::new(pattern)?,
+            gate: Regex::new(&without_boundaries(pattern))?,
+        })
+    }
+
+    pub fn is_match(&self, text: &str) -> bool {
+        self.gate.is_match(text) && self.re.is_match(text)
+    }
+
+    pub fn find<'h>(&self, text: &'h str) -> Option<regex::Match<'h>> {
+        self.gate.is_match(text).then(|| self.re.find(text))?
+    }
+
+    pub fn find_iter<'r, 'h>(&'r self, text: &'h str) -> impl Iterator<Item = regex::Match<'h>> + 'r
+    where
+        'h: 'r,
+    {
+        self.gate
+            .is_match(text)
+            .then(|| self.re.find_iter(text))
+            .into_iter()
+            .flatten()
+    }
+
+    pub fn captures_iter<'r, 'h>(
+        &'r self,
+        text: &'h str,
+    ) -> impl Iterator<Item = regex::Captures<'h>> + 'r
+    where
+        'h: 'r,
+    {
+        self.gate
+            .is_match(text)
+            .then(|| self.re.captures_iter(text))
+            .into_iter()
+            .flatten()
+    }
+}
+
+/// `pattern` without its word-boundary assertions (`\b`, `\B`, `\b{…}`); an escaped
+/// backslash stays.
+fn without_boundaries(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len());
+    let mut chars = pattern.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('b' | 'B') => {
+                if chars.peek() == Some(&'{') {
+                    for c in chars.by_ref() {
+                        if c == '}' {
+                            break;
+                        }
+                    }
+                }
+            }
+            Some(next) => {
+                out.push('\\');
+                out.push(next);
+            }
+            None => out.push('\\'),
+        }
+    }
+    out
+}
 
 /// The first letter in upper case.
 pub fn capitalise(s: &str) -> String {
@@ -82,6 +170,30 @@ pub fn squash(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_gated_pattern_finds_what_the_pattern_finds() {
+        assert_eq!(
+            without_boundaries(r"(?i)\bart\.?\s*\\b[0-9]+\b{end}\B"),
+            r"(?i)art\.?\s*\\b[0-9]+"
+        );
+        let pattern = r"(?i)\b(?:tag|tage|jahr|jahre)\b";
+        let (gated, plain) = (Gated::new(pattern).unwrap(), Regex::new(pattern).unwrap());
+        for text in [
+            "§4 Wir speichern Daten 3 Jahre lang, höchstens 30 Tage nach Ende.",
+            "Jahrestag: nicht hier; Tagebuch auch nicht; Jahreüber",
+            "§ ohne Treffer ü",
+            "",
+        ] {
+            let found = |f: Vec<regex::Match<'_>>| f.iter().map(|m| m.range()).collect::<Vec<_>>();
+            assert_eq!(
+                found(gated.find_iter(text).collect()),
+                found(plain.find_iter(text).collect()),
+                "{text}"
+            );
+            assert_eq!(gated.is_match(text), plain.is_match(text), "{text}");
+        }
+    }
 
     #[test]
     fn the_sentence_around_a_mention() {
