@@ -78,6 +78,7 @@ PICKS_GENAI = [
      ["August 8", "Apps"]),
     (1200, "a real rewrite of terms on a page with a pager under the document", "alert",
      ["August 13", "Inputs"]),
+    (627, "labelled real: only the page's <title>, which its scripts put in the body, came and went", "quiet"),
 ]
 
 # The page the two derived pairs are made from (the after page of pair 197).

@@ -39,7 +39,8 @@ pub use tracking::TRACKING_PARAMS;
 /// 4: a root found by its text widened over a list's preamble or a date line just before it.
 /// 5: chrome inside the root left out (widgets named as such, link-made menus and footers,
 /// blocks of links to the site's own pages); a redirect notice is not a document.
-pub const EXTRACTOR_VERSION: u32 = 5;
+/// 6: a `<title>` inside the body (streamed there by a page's scripts) is not content.
+pub const EXTRACTOR_VERSION: u32 = 6;
 
 /// The text of a link that shows only an unnamed image or icon.
 pub const ICON_TEXT: &str = "(icon)";
@@ -750,6 +751,18 @@ mod tests {
         for hidden in ["hidden", "icon", "svg", "gone", "no js", "var x"] {
             assert!(!out.contains(hidden), "{hidden} leaked: {out}");
         }
+    }
+
+    #[test]
+    fn a_title_streamed_into_the_body_is_not_content() {
+        // Scripts that render a page put its `<title>` where they are, in the body; a browser
+        // shows it in the tab only. With and without it, the page reads the same.
+        let page = |title: &str| {
+            format!("<html><head></head><body>{title}<p>Visible text of the policy.</p>{FILL}</body></html>")
+        };
+        let with = md(&page("<title>Example - Terms of Service</title>"));
+        assert!(!with.contains("Terms of Service"), "{with}");
+        assert_eq!(with, md(&page("")));
     }
 
     #[test]

@@ -21,6 +21,8 @@ pub const BUILTIN_REMOVE: &[&str] = &[
     "style",
     "noscript",
     "template",
+    // A page's title, even where a script streamed it into the body: no browser shows it there.
+    "title",
     "svg",
     "iframe",
     "nav",
@@ -236,7 +238,7 @@ impl Rules {
 /// document's mode and namespace.
 fn may_match_builtin_remove(e: &Element) -> bool {
     const TAGS: &[&str] = &[
-        "script", "style", "noscript", "template", "svg", "iframe", "nav", "select",
+        "script", "style", "noscript", "template", "title", "svg", "iframe", "nav", "select",
     ];
     let name: &str = &e.name.local;
     if TAGS.iter().any(|t| name.eq_ignore_ascii_case(t)) {
