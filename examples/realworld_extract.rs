@@ -3,7 +3,7 @@
 //! and history of a collection in a minute instead of replaying each through the binary.
 //!
 //! ```sh
-//! cargo run --release --example realworld_extract -- DIR [--only TEXT] [--out DIR] [--json FILE] [--at-home]
+//! cargo run --release --example realworld_extract -- DIR [--only TEXT] [--out DIR] [--json FILE] [--at-home] [--all]
 //! ```
 //!
 //! `DIR` is an unpacked archive of `../shared/realworld/`: with `pairs.json`, each pair is
@@ -13,7 +13,8 @@
 //! never alerts and is announced once after two in a row; a return to one of the last five
 //! versions is announced once, then flips stay quiet). The binary's replay
 //! (`scripts/bench/realworld`) stays the figure of record; this is the quick look between rules.
-//! `--out` writes the block changes of every wrong pair or step there, to read. `--at-home`
+//! `--out` writes the block changes of every wrong pair or step there, to read (with `--all`, of
+//! every alerted one too, to read what a reviewer would be shown). `--at-home`
 //! reads each page at its own address instead of the loopback one, as a real fetch would: a
 //! relative link and an absolute link to the same page then agree, and links to the site's own
 //! hosts are known as such (the replay's loopback host hides both).
@@ -161,6 +162,7 @@ struct Args {
     out: Option<PathBuf>,
     json: Option<PathBuf>,
     at_home: bool,
+    all: bool,
 }
 
 fn args() -> Args {
@@ -171,6 +173,7 @@ fn args() -> Args {
         out: None,
         json: None,
         at_home: false,
+        all: false,
     };
     while let Some(x) = it.next() {
         match x.as_str() {
@@ -178,12 +181,13 @@ fn args() -> Args {
             "--out" => a.out = it.next().map(PathBuf::from),
             "--json" => a.json = it.next().map(PathBuf::from),
             "--at-home" => a.at_home = true,
+            "--all" => a.all = true,
             _ => a.dir = PathBuf::from(x),
         }
     }
     assert!(
         a.dir.is_dir(),
-        "usage: realworld_extract DIR [--only TEXT] [--out DIR] [--json FILE] [--at-home]"
+        "usage: realworld_extract DIR [--only TEXT] [--out DIR] [--json FILE] [--at-home] [--all]"
     );
     a
 }
@@ -475,7 +479,7 @@ fn main() {
                 let wrong = (label == "noise" && is_alert)
                     || (label == "real" && !is_alert)
                     || verdict == "failed";
-                if wrong {
+                if wrong || (a.all && is_alert) {
                     println!(
                         "  {doc:50} step {n:3} {label:6} {verdict}{}",
                         if fails == 2 { " (announced)" } else { "" }
