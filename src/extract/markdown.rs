@@ -43,8 +43,9 @@ pub fn block_markdown(block: &Block) -> String {
 /// A block's snapshot line as it is compared for a change a reader would notice: without its
 /// heading level (`#### 1.` and `1.` read alike), without the escape that keeps a paragraph from
 /// reading as markup, and with every link target's query left out (a link whose text is the
-/// same and whose target differs only in a date or signature in its query is the same link), and
-/// with typographic quotes read as plain ones (`We’re` and `We're` are the same words).
+/// same and whose target differs only in a date or signature in its query, or in a UUID in its
+/// path, is the same link), and with typographic quotes read as plain ones (`We’re` and `We're`
+/// are the same words).
 pub fn comparable(line: &str) -> String {
     let mut body = line.trim();
     let hashes = body.len() - body.trim_start_matches('#').len();
@@ -61,12 +62,12 @@ pub fn comparable(line: &str) -> String {
         let target = &tail[..end];
         match target.find('?') {
             Some(q) => {
-                out.push_str(&target[..q]);
+                push_path(&mut out, &target[..q]);
                 if let Some(f) = target[q..].find('#') {
                     out.push_str(&target[q + f..]);
                 }
             }
-            None => out.push_str(target),
+            None => push_path(&mut out, target),
         }
         rest = &tail[end..];
     }
@@ -77,6 +78,24 @@ pub fn comparable(line: &str) -> String {
             .replace(['\u{201c}', '\u{201d}'], "\"");
     }
     out
+}
+
+/// A UUID (`8-4-4-4-12` hex digits): in a link's path, a per-visit or per-session token.
+static UUID: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(
+        r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}",
+    )
+    .expect("uuid pattern")
+});
+
+/// A link target's path as it is compared: a UUID in it is read as any UUID (sites put a
+/// session or visit token there, `…/redirect/website.v1.<uuid>/settings`, new on each fetch).
+fn push_path(out: &mut String, path: &str) {
+    if path.contains('-') {
+        out.push_str(&UUID.replace_all(path, "<uuid>"));
+    } else {
+        out.push_str(path);
+    }
 }
 
 /// True when two snapshot texts differ only in what [`comparable`] leaves out: no change a
@@ -146,5 +165,18 @@ mod tests {
             comparable("[a](https://a.example/x?q=1)"),
             comparable("[a](https://a.example/y?q=1)")
         );
+        // A session token in the path is the same link; any other change of the path is not.
+        assert!(reads_the_same(
+            "Your [Privacy Settings](https://a.example/redirect/v1.d137b5a2-b2bf-455d-aa2f-e7829acf46ab/settings).\n",
+            "Your [Privacy Settings](https://a.example/redirect/v1.34955F32-88C9-4467-924B-7225765A205A/settings).\n"
+        ));
+        assert!(!reads_the_same(
+            "[a](https://a.example/d137b5a2-b2bf-455d-aa2f-e7829acf46ab/settings)\n",
+            "[a](https://a.example/d137b5a2-b2bf-455d-aa2f-e7829acf46ab/account)\n"
+        ));
+        assert!(!reads_the_same(
+            "[a](https://a.example/v1.d137b5a2-b2bf-455d-aa2f-e7829acf46ab/x)\n",
+            "[b](https://a.example/v1.34955f32-88c9-4467-924b-7225765a205a/x)\n"
+        ));
     }
 }
