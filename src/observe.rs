@@ -46,6 +46,9 @@ pub struct Current {
     /// The extraction rules changed since the snapshot was made; the baseline was re-made
     /// from the stored page.
     pub rebaselined: bool,
+    /// That re-made baseline, which [`changes`](Self::changes) are against (when the stored
+    /// page could be read again; else they are against the stored snapshot).
+    pub remade: Option<String>,
     /// Confirmed changes against the stored snapshot (empty without one).
     pub changes: Vec<Change>,
     /// Where the URL landed before, when that moved (confirmed).
@@ -214,6 +217,10 @@ impl Observer {
             final_url,
             validators,
             rebaselined: rules_changed,
+            remade: match &baseline {
+                Some(Cow::Owned(b)) => Some(b.clone()),
+                _ => None,
+            },
             changes: Vec::new(),
             moved_from: None,
             volatile: 0,

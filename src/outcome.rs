@@ -136,18 +136,15 @@ pub fn decide(input: Input<'_>) -> Outcome {
 }
 
 /// The language drifts open after this run (`None` when the content was not read): the
-/// remembered ones that still hold, and those this run's confirmed change opens (not after a
-/// rules change, where the stored text is not comparable).
+/// remembered ones that still hold, and those this run's confirmed change opens, judged
+/// against the text the change was found against (after a rules change, the baseline re-made
+/// from the stored page).
 fn open_drift(obs: &Observation, before: &TargetState) -> Option<Vec<Drift>> {
     let cur = obs.result.as_ref().ok()?;
-    let run = obs
-        .stored
-        .as_ref()
-        .filter(|_| !cur.rebaselined)
-        .map(|s| drift::Run {
-            old: &s.markdown,
-            changes: &cur.changes,
-        });
+    let run = obs.stored.as_ref().map(|s| drift::Run {
+        old: cur.remade.as_deref().unwrap_or(&s.markdown),
+        changes: &cur.changes,
+    });
     let t = &obs.target;
     Some(drift::advance(
         &t.id,
@@ -326,6 +323,7 @@ mod tests {
             final_url: target().url,
             validators: Validators::default(),
             rebaselined: false,
+            remade: None,
             changes,
             moved_from: None,
             volatile: 0,

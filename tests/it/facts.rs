@@ -238,6 +238,42 @@ async fn an_english_section_changed_alone_is_a_finding_until_the_german_one_foll
 }
 
 #[tokio::test]
+async fn a_section_changed_alone_in_the_run_that_changes_the_rules_is_a_finding_too() {
+    let server = MockServer::start().await;
+    let work = Workdir::new(&three_targets(&server.uri()));
+    let base = fixture("gitbook/base.html");
+    serve_company(&server, &base).await;
+    assert_eq!(work.run(&["check"]).await.code, 0);
+
+    // The company page's rules change (an ignore rule that matches nothing on it) in the run
+    // in which the English Appcues paragraph gains a word and the German one does not.
+    let config = std::fs::read_to_string(work.config()).unwrap();
+    let config = config.replacen(
+        "languages = [\"en\", \"de\"]\n",
+        "languages = [\"en\", \"de\"]\nignore = [\"^no block says this$\"]\n",
+        1,
+    );
+    std::fs::write(work.config(), config).unwrap();
+    let english = base.replacen(
+        "smooth, personalized user onboarding",
+        "smooth, personalized and guided user onboarding",
+        1,
+    );
+    assert_ne!(english, base);
+    serve_company(&server, &english).await;
+    let report = check_json(&work).await;
+    let page = target(&report, "crossengage-privacy");
+    assert_eq!(page["status"], "changed", "{page}");
+    assert_eq!(page["rebaselined"], true, "{page}");
+    let opened = drifts(page, "new_findings");
+    assert_eq!(opened.len(), 1, "{page}");
+    assert_eq!(
+        opened[0]["message"],
+        "English §Appcues changed; the German section did not"
+    );
+}
+
+#[tokio::test]
 async fn a_vendor_change_names_a_section_that_only_links_to_the_vendors_site() {
     // Three sites: the company page and each vendor on a server of its own.
     let (company, appcues, mixpanel) = (
