@@ -191,6 +191,7 @@ class Loop:
         self.damaged = []
         self.other_messages = 0
         self.thread_replies_repeated = 0
+        self.repeat_kinds = collections.Counter()  # "hook", "bot" (a summary), "printed"
 
     # --- running the binary -------------------------------------------------------------
 
@@ -344,6 +345,7 @@ class Loop:
         msgs = self.delivered(way, set(runs), printed)
         count = collections.Counter()
         first_run = {}
+        kinds = {}
         seen = {t: {before[t]} for t in self.ids}
         for run, tid, revs, kind in msgs:
             new = max(revs)
@@ -356,6 +358,7 @@ class Loop:
                 self.lost.append(f"round {n}: {tid} rev {old} was stored without being delivered (run {run} diffs against it)")
             seen[tid].add(new)
             count[(tid, new)] += 1
+            kinds.setdefault((tid, new), []).append(kind)
             first_run.setdefault((tid, new), run)
         for tid in changed:
             final = self.world.rev[tid]
@@ -369,6 +372,7 @@ class Loop:
             if c > 1:
                 run = first_run[(tid, rev)]
                 self.repeats.append((n, tid, rev, c - 1, run, run in delivery_kills))
+                self.repeat_kinds[kinds[(tid, rev)][-1]] += c - 1
                 if run in killed_runs:
                     per_kill[run] += 1
                 else:
@@ -408,7 +412,10 @@ class Loop:
             if stored != {self.world.rev[tid]}:
                 problems.append(f"{tid}.md holds {sorted(map(str, stored))}, the page is at {self.world.rev[tid]}")
         if problems:
-            self.damaged.append(f"round {n}: " + "; ".join(problems) + (f"\n  stderr: {err.strip()[:2000]}" if err.strip() else ""))
+            said = [line for line in out.splitlines() if "error" in line or "not sent" in line]
+            self.damaged.append(f"round {n}: " + "; ".join(problems)
+                                + "".join(f"\n  said: {line.strip()}" for line in said[:10])
+                                + (f"\n  stderr: {err.strip()[:2000]}" if err.strip() else ""))
 
     def folder(self):
         files = {}
@@ -431,8 +438,12 @@ class Loop:
                 sys.exit(f"the first run failed (exit {code}):\n{err}")
         with self.world.lock:
             self.world.posts.clear()
+        rounds = 0
         for n in range(a.rounds):
+            if a.minutes and time.monotonic() - t0 > a.minutes * 60:
+                break
             self.round(n)
+            rounds += 1
             if a.progress and (n + 1) % a.progress == 0:
                 print(f"round {n + 1}: {self.kills} kills, {self.alerts} alerts, {len(self.lost)} lost, "
                       f"{sum(r[3] for r in self.repeats)} repeated, {len(self.damaged)} damaged "
@@ -451,13 +462,13 @@ class Loop:
         repeated = sum(r[3] for r in self.repeats)
         groups = collections.Counter(self.group.values())
         print(f"targets: {groups['W']} on their own webhooks, {groups['C']} on their own bot channels, {groups['D']} on the default way out")
-        print(f"kill loop, seed {a.seed}: {a.rounds} rounds, {self.runs} runs of check, {self.kills} killed "
+        print(f"kill loop, seed {a.seed}: {rounds} rounds, {self.runs} runs of check, {self.kills} killed "
               f"({self.kills_in_delivery} of them a few ms after a Slack post)")
         print(f"alerts: {self.alerts}; lost: {len(self.lost)}; repeated: {repeated} "
               f"({sum(1 for r in self.repeats if r[5])} after a kill during delivery); "
               f"thread replies sent twice under one summary: {self.thread_replies_repeated}; "
               f"unexplained: {len(self.unexplained)}; damaged folders: {len(self.damaged)}")
-        print(f"other messages (outages, back): {self.other_messages}")
+        print(f"repeated, by way out: {dict(self.repeat_kinds)}; other messages (outages, back): {self.other_messages}")
         print(f"unchanged run: exit {code}, {'nothing posted' if quiet else 'POSTED'}, "
               f"{'folder byte-identical' if identical else 'FOLDER CHANGED'}")
         print(f"wall {time.monotonic() - t0:.0f} s, CPU of the runs {children:.0f} s")
@@ -478,6 +489,7 @@ def main():
     ap.add_argument("--bin", default=os.path.join(here, "..", "..", "target", "release", "policy-watch"))
     ap.add_argument("--rounds", type=int, default=150)
     ap.add_argument("--targets", type=int, default=24)
+    ap.add_argument("--minutes", type=float, default=0, help="start no round after this many minutes (0: no limit)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--webhooks", type=int, help="targets routed to a webhook of their own (default: half)")
     ap.add_argument("--channels", type=int, help="targets routed to a bot channel of their own (default: 3/4 of the rest)")
