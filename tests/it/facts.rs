@@ -173,6 +173,21 @@ fn findings_of<'a>(t: &'a Value, list: &str) -> Vec<&'a Value> {
         .unwrap_or_default()
 }
 
+/// The company page with a word added to its English Appcues paragraph, the German one as it
+/// was.
+fn english_appcues_changed(base: &str) -> String {
+    let english = base.replacen(
+        "smooth, personalized user onboarding",
+        "smooth, personalized and guided user onboarding",
+        1,
+    );
+    assert_ne!(
+        english, base,
+        "the fixture holds the English Appcues paragraph"
+    );
+    english
+}
+
 fn drifts<'a>(t: &'a Value, list: &str) -> Vec<&'a Value> {
     findings_of(t, list)
         .into_iter()
@@ -189,12 +204,7 @@ async fn an_english_section_changed_alone_is_a_finding_until_the_german_one_foll
     assert_eq!(work.run(&["check"]).await.code, 0);
 
     // The English Appcues paragraph gains a word; the German one says what it said.
-    let english = base.replacen(
-        "smooth, personalized user onboarding",
-        "smooth, personalized and guided user onboarding",
-        1,
-    );
-    assert_ne!(english, base);
+    let english = english_appcues_changed(&base);
     serve_company(&server, &english).await;
     let report = check_json(&work).await;
     let page = target(&report, "crossengage-privacy");
@@ -254,12 +264,7 @@ async fn a_section_changed_alone_in_the_run_that_changes_the_rules_is_a_finding_
         1,
     );
     std::fs::write(work.config(), config).unwrap();
-    let english = base.replacen(
-        "smooth, personalized user onboarding",
-        "smooth, personalized and guided user onboarding",
-        1,
-    );
-    assert_ne!(english, base);
+    let english = english_appcues_changed(&base);
     serve_company(&server, &english).await;
     let report = check_json(&work).await;
     let page = target(&report, "crossengage-privacy");
