@@ -40,7 +40,9 @@ pub use tracking::TRACKING_PARAMS;
 /// 5: chrome inside the root left out (widgets named as such, link-made menus and footers,
 /// blocks of links to the site's own pages); a redirect notice is not a document.
 /// 6: a `<title>` inside the body (streamed there by a page's scripts) is not content.
-pub const EXTRACTOR_VERSION: u32 = 6;
+/// 7: a short stub that refreshes to the document's other address is no document; language
+/// switchers and announcement or promotion bars inside the root are chrome.
+pub const EXTRACTOR_VERSION: u32 = 7;
 
 /// The text of a link that shows only an unnamed image or icon.
 pub const ICON_TEXT: &str = "(icon)";
@@ -144,7 +146,8 @@ pub fn extract(html: &str, page_url: &Url, rules: &Rules) -> Result<Extracted, E
     // time, with its text.
     let doc = depth::parse_document(html);
 
-    if redirects_at_once(&doc, page_url) {
+    let refresh = refresh_at_once(&doc, page_url);
+    if refresh == Refresh::Elsewhere {
         // A stub that sends the browser elsewhere at once has no content of its own.
         return Err(ExtractError::NearlyEmpty { chars: 0 });
     }
@@ -193,7 +196,10 @@ pub fn extract(html: &str, page_url: &Url, rules: &Rules) -> Result<Extracted, E
         root: root.how,
     };
     let chars = extracted.text_len();
-    if chars < MIN_CONTENT_CHARS {
+    if chars < MIN_CONTENT_CHARS || (refresh == Refresh::OtherAddress && chars < STUB_MAX_CHARS) {
+        // A few words that send the browser on to the document's other address at once
+        // ("You should be redirected quickly, if not click here") are the way to the
+        // document, not the document.
         return Err(ExtractError::NearlyEmpty { chars });
     }
     let first_heading = extracted
@@ -221,17 +227,35 @@ fn title(doc: &Html) -> Option<String> {
         .map(|t| normalize(&t.text().collect::<String>()))
 }
 
-/// A `<meta http-equiv=refresh>` that sends the browser to another document within a few
-/// seconds: the page is a redirect stub, not the document. A refresh that a browser ignores (a
-/// negative or unreadable delay), or one that names the page itself — a `#fragment`, `./` or
-/// `.`, only tracking parameters (`?utm_source=…`), the same address — is no redirect.
-fn redirects_at_once(doc: &Html, page_url: &Url) -> bool {
+/// Where a `<meta http-equiv=refresh>` sends the browser within a few seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Refresh {
+    /// No refresh, a slow one, one a browser ignores, or one to this very address (a reload).
+    None,
+    /// To another document: the page is a redirect stub, not the document.
+    Elsewhere,
+    /// To another address of the same document (a trailing slash added or dropped, `./`,
+    /// tracking parameters): the page is the document only when it has text of its own.
+    OtherAddress,
+}
+
+/// Visible characters below which a page that refreshes to the document's other address is a
+/// stub on the way there.
+const STUB_MAX_CHARS: usize = 200;
+
+/// Where the page's refresh, if any, sends the browser at once. A refresh that a browser
+/// ignores (a negative or unreadable delay), a slow one, or one to the page's own address
+/// (a `#fragment`, the same URL) is none; one that names the page's document at another
+/// address — `./` or `.`, only tracking parameters (`?utm_source=…`), a trailing slash — is
+/// [`Refresh::OtherAddress`].
+fn refresh_at_once(doc: &Html, page_url: &Url) -> Refresh {
     static REFRESH: std::sync::LazyLock<Selector> = std::sync::LazyLock::new(|| {
         Selector::parse("head meta[http-equiv=refresh i]").expect("refresh selector")
     });
-    doc.select(&REFRESH).any(|meta| {
+    let mut found = Refresh::None;
+    for meta in doc.select(&REFRESH) {
         let Some(content) = meta.value().attr("content") else {
-            return false;
+            continue;
         };
         let (delay, rest) = content.split_once([';', ',']).unwrap_or((content, ""));
         let soon = refresh_delay(delay).is_some_and(|d| d <= 5.0);
@@ -242,11 +266,25 @@ fn redirects_at_once(doc: &Html, page_url: &Url) -> bool {
             .map_or(rest, |_| &rest[4..])
             .trim()
             .trim_matches(['"', '\'']);
-        soon && !target.is_empty()
-            && page_url
-                .join(target)
-                .is_ok_and(|t| !same_document(target, &t, page_url))
-    })
+        if !soon || target.is_empty() {
+            continue;
+        }
+        let Ok(to) = page_url.join(target) else {
+            continue;
+        };
+        if !same_document(target, &to, page_url) {
+            return Refresh::Elsewhere;
+        }
+        let bare = |u: &Url| {
+            let mut u = u.clone();
+            u.set_fragment(None);
+            u
+        };
+        if bare(&to) != bare(page_url) {
+            found = Refresh::OtherAddress;
+        }
+    }
+    found
 }
 
 /// The delay of a refresh as browsers read it: digits (and a fraction) at the start; `None`
@@ -947,6 +985,7 @@ mod tests {
             "0",
             "300; url=/other",
             "0; url=https://example.com/privacy/",
+            "0; url=https://example.com/privacy",
             "0;url=#top",
             "0; url=./",
             "0; url=.",
@@ -956,12 +995,40 @@ mod tests {
             "soon; url=/elsewhere",
         ] {
             let page = format!(
-                "<html><head><meta http-equiv=refresh content=\"{content}\"></head><body>{FILL}</body></html>"
+                "<html><head><meta http-equiv=refresh content=\"{content}\"></head><body>{FILL}{FILL}{FILL}</body></html>"
             );
             assert!(
                 extract(&page, &url(), &Rules::default()).is_ok(),
                 "{content}"
             );
         }
+    }
+
+    #[test]
+    fn a_stub_that_refreshes_to_the_documents_other_address_is_no_document() {
+        // Served at `/privacy/`, it sends the browser on to `/privacy` (or the reverse): a few
+        // words on the way to the document, which a reader never sees.
+        for target in [
+            "https://example.com/privacy",
+            "/privacy",
+            "/privacy/?utm_source=x",
+        ] {
+            let stub = format!(
+                "<html><head><title>You should be redirected quickly</title>\
+                 <meta http-equiv=refresh content=\"0; url={target}\"></head>\
+                 <body><p>You should be redirected quickly, if not <a href=\"{target}\">click here</a>.</p></body></html>"
+            );
+            assert!(
+                matches!(
+                    extract(&stub, &url(), &Rules::default()),
+                    Err(ExtractError::NearlyEmpty { .. })
+                ),
+                "{target}"
+            );
+        }
+        // A refresh to this very address is a reload: the few words are the page.
+        let reload = "<html><head><meta http-equiv=refresh content=\"0; url=https://example.com/privacy/#top\"></head>\
+             <body><p>You should be redirected quickly, if not <a href=\"/privacy/\">click here</a>.</p></body></html>";
+        assert!(extract(reload, &url(), &Rules::default()).is_ok());
     }
 }

@@ -31,6 +31,45 @@ const WIDGET_WORDS: &[&str] = &[
     "related",
     "share",
     "sharing",
+    "announcement",
+    "announcements",
+    "promo",
+    "promotion",
+    "promotional",
+];
+
+/// Words that name a language switcher (`lang-container`, `locale-picker`,
+/// `aria-label="Select language"`): chrome while it is short and leads somewhere.
+const LANGUAGE_WORDS: &[&str] = &["lang", "language", "languages", "locale", "locales", "i18n"];
+
+/// A language switcher holds at most this many characters (other than spaces): a list of
+/// language names, not a section of the document in one language.
+const LANGUAGE_MAX_CHARS: usize = 150;
+
+/// Parts of an id that say what kind of box it is, not what it holds (`announcementBar`,
+/// `lang-menu`): an id made of a widget word and such parts names a widget.
+const BOX_WORDS: &[&str] = &[
+    "bar",
+    "banner",
+    "box",
+    "block",
+    "btn",
+    "button",
+    "component",
+    "container",
+    "dropdown",
+    "item",
+    "list",
+    "menu",
+    "picker",
+    "root",
+    "section",
+    "selector",
+    "switch",
+    "switcher",
+    "toggle",
+    "wrap",
+    "wrapper",
 ];
 
 /// Words that name a menu, header or footer: such a block is chrome when it is mostly links.
@@ -164,6 +203,9 @@ impl Widgets {
         if names_any(v, WIDGET_WORDS) {
             return true;
         }
+        if c.text <= LANGUAGE_MAX_CHARS && c.links > 0 && names_any(v, LANGUAGE_WORDS) {
+            return true;
+        }
         let links_share = c.link_text as f64 / c.text as f64;
         if links_share >= MENU_LINK_SHARE
             && (matches!(v.name(), "header" | "footer") || names_any(v, MENU_WORDS))
@@ -226,9 +268,17 @@ fn names_any(v: &scraper::node::Element, words: &[&str]) -> bool {
         || attr(v, "aria-label").is_some_and(|l| l.split_whitespace().any(hit))
         || v.id().is_some_and(|id| {
             // An id is often made from a heading ("how-we-share-your-data"): only a name made
-            // of a widget word alone, or with a number, counts.
-            let mut p = pieces(id).filter(|p| !p.bytes().all(|b| b.is_ascii_digit()));
-            matches!((p.next(), p.next()), (Some(one), None) if words.iter().any(|w| w.eq_ignore_ascii_case(one)))
+            // of a widget word, with numbers or words that name a kind of box at most, counts.
+            let is = |p: &str, list: &[&str]| list.iter().any(|w| w.eq_ignore_ascii_case(p));
+            let mut named = false;
+            for p in pieces(id).filter(|p| !p.bytes().all(|b| b.is_ascii_digit())) {
+                if is(p, words) {
+                    named = true;
+                } else if !is(p, BOX_WORDS) {
+                    return false;
+                }
+            }
+            named
         })
 }
 
@@ -317,6 +367,40 @@ mod tests {
         ] {
             assert_eq!(md(widget), plain, "{widget}");
         }
+    }
+
+    #[test]
+    fn announcement_bars_and_language_switchers_inside_the_document_are_left_out() {
+        let plain = md("");
+        for chrome in [
+            // A bar that promotes this week's product, named by its id.
+            "<section id=announcementBar><a href=/models/new><p>Model X is live! Try it today.</p></a></section>",
+            "<div class=\"promo-strip\"><p>Save 20% this month</p><a href=/pricing>See plans</a></div>",
+            // A language switcher: a button and a list of the document in other languages.
+            "<div class=lang-container><button>Other language versions →</button>\
+             <div><a href=https://cdn.example.org/ja-JP/privacy.html>日本語 (ja-JP)</a></div></div>",
+            "<nav aria-label=\"Select language\"><a href=/de/privacy>Deutsch</a></nav>",
+            "<div id=langMenu><a href=/fr/privacy>Français</a></div>",
+        ] {
+            assert_eq!(md(chrome), plain, "{chrome}");
+        }
+    }
+
+    #[test]
+    fn sections_of_the_document_named_after_a_language_or_a_heading_stay() {
+        // A part of the document in one language is long, and has no link to lean on.
+        let part = "<div class=lang-de><p>Wir verarbeiten Ihre Daten nur für die in dieser Erklärung genannten Zwecke und löschen sie danach.</p>\
+             <p>Sie können jederzeit widersprechen, indem Sie unserem Datenschutzbeauftragten schreiben.</p></div>";
+        assert!(md(part).contains("Wir verarbeiten"), "{}", md(part));
+        // An id made from a heading that holds a widget word is the document's section.
+        let heading = "<section id=\"share-with-partners\"><p>We share your data with partners only with your consent.</p></section>";
+        assert!(md(heading).contains("with partners"), "{}", md(heading));
+        let language = "<p id=\"language-of-the-terms\">These terms are written in English; <a href=/fr/terms>a French translation</a> is provided for convenience.</p>";
+        assert!(
+            md(language).contains("written in English"),
+            "{}",
+            md(language)
+        );
     }
 
     #[test]
