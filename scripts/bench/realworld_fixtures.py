@@ -8,9 +8,12 @@ no page whose links carry tracking parameters: the same page with different trac
 on its links (noise), and with one link's other parameter changed (real).
 
 A second list picks pairs of ../shared/realworld/ota-genai-contrib-pairs.tar.xz (site chrome,
-redirector links, relative dates, a different page served in place of the document).
+redirector links, relative dates, a different page served in place of the document), a third
+consecutive steps of ../shared/realworld/ota-genai-contrib-histories.tar.xz. A fourth derived
+pair makes pair 193's redirect stub refresh to its own path with a trailing slash.
 
-Usage: scripts/bench/realworld_fixtures.py [--pairs FILE.tar.xz|DIR] [--genai FILE.tar.xz|DIR] [--out DIR]
+Usage: scripts/bench/realworld_fixtures.py [--pairs FILE.tar.xz|DIR] [--genai FILE.tar.xz|DIR]
+       [--genai-histories FILE.tar.xz|DIR] [--out DIR]
 """
 
 import argparse
@@ -79,6 +82,15 @@ PICKS_GENAI = [
     (1200, "a real rewrite of terms on a page with a pager under the document", "alert",
      ["August 13", "Inputs"]),
     (627, "labelled real: only the page's <title>, which its scripts put in the body, came and went", "quiet"),
+    (565, "labelled real: only a language switcher ('Other language versions', a link to the document in Japanese) appeared", "quiet"),
+    (557, "labelled real: only a language switcher ('Other language versions') went", "quiet"),
+]
+
+# Consecutive steps of ../shared/realworld/ota-genai-contrib-histories.tar.xz, for what no pair
+# shows: (document, step, what it covers, verdict). The pair is step - 1 -> step.
+PICKS_GENAI_HISTORY = [
+    ("Fireworks AI/Terms of Service", 7,
+     "labelled real: only an announcement bar inside the root, promoting a model, changed its words", "quiet"),
 ]
 
 # The page the two derived pairs are made from (the after page of pair 197).
@@ -119,6 +131,10 @@ def main():
     ap.add_argument("--pairs", default=os.path.join(root, "..", "shared", "realworld", "ota-demo-pairs.tar.xz"))
     ap.add_argument(
         "--genai", default=os.path.join(root, "..", "shared", "realworld", "ota-genai-contrib-pairs.tar.xz")
+    )
+    ap.add_argument(
+        "--genai-histories",
+        default=os.path.join(root, "..", "shared", "realworld", "ota-genai-contrib-histories.tar.xz"),
     )
     ap.add_argument("--out", default=os.path.join(root, "tests", "fixtures", "realworld"))
     args = ap.parse_args()
@@ -181,6 +197,62 @@ def main():
             os.path.join(genai, "pages"),
             PICKS_GENAI,
             "genai-contrib",
+        )
+
+        if os.path.isdir(args.genai_histories):
+            hist = args.genai_histories
+        else:
+            hist = os.path.join(tmp, "genai-histories")
+            with tarfile.open(args.genai_histories) as tar:
+                tar.extractall(hist, filter="data") if hasattr(tarfile, "data_filter") else tar.extractall(hist)
+        sequences = {d["document"]: d for d in json.load(open(os.path.join(hist, "sequences.json")))}
+        for document, step, covers, expect in PICKS_GENAI_HISTORY:
+            seq = sequences[document]
+            before, after = seq["steps"][step - 1], seq["steps"][step]
+            for st in (before, after):
+                store(st["page"], open(os.path.join(hist, "pages", st["page"]), "rb").read())
+            chosen.append(
+                {
+                    "collection": "genai-contrib-histories",
+                    "index": None,
+                    "step": step,
+                    "document": document,
+                    "path": urllib.parse.urlsplit(seq["url"]).path or "/",
+                    "label": after["label"],
+                    "expect": expect,
+                    "covers": covers,
+                    "before": before["page"] + ".gz",
+                    "after": after["page"] + ".gz",
+                    "date_before": before["date"],
+                    "date_after": after["date"],
+                }
+            )
+
+        # The redirect stub of pair 193 with its refresh written as a path: on the loopback
+        # host, as at the site's own address, it sends the browser to the same path with a
+        # trailing slash, the document's other address.
+        stub_pair = pairs[193]
+        stub = open(os.path.join(pages, stub_pair["before"]), encoding="utf-8").read()
+        absolute = 'content="0; url=https://opentermsarchive.org/en/legal-notice/"'
+        assert absolute in stub, "pair 193's before page is a refresh to the legal notice"
+        stub_stem = stub_pair["before"].removesuffix(".html")
+        store(f"{stub_stem}--same-path.html", stub.replace(absolute, 'content="0; url=/en/legal-notice/"'))
+        chosen.append(
+            {
+                "collection": "demo",
+                "index": None,
+                "document": stub_pair["document"],
+                "path": urllib.parse.urlsplit(stub_pair["url"]).path,
+                "label": "noise",
+                "expect": "before-fails",
+                "covers": "derived: the before page is a stub whose refresh sends the browser to the same path with a "
+                "trailing slash (pair 193 at the site's own address): the way to the document, not the document",
+                "before": f"{stub_stem}--same-path.html.gz",
+                "after": stub_pair["after"] + ".gz",
+                "snapshot_before": stub_pair["snapshot_before"],
+                "snapshot_after": stub_pair["snapshot_after"],
+                "derived": True,
+            }
         )
 
         src = pairs[DERIVED_FROM]
