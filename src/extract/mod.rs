@@ -41,7 +41,8 @@ pub use tracking::TRACKING_PARAMS;
 /// blocks of links to the site's own pages); a redirect notice is not a document.
 /// 6: a `<title>` inside the body (streamed there by a page's scripts) is not content.
 /// 7: a short stub that refreshes to the document's other address is no document; language
-/// switchers and announcement or promotion bars inside the root are chrome.
+/// switchers and announcement or promotion bars inside the root are chrome; without an `h1`,
+/// the first `h2` is the title that the root found by its text must hold.
 pub const EXTRACTOR_VERSION: u32 = 7;
 
 /// The text of a link that shows only an unnamed image or icon.

@@ -181,7 +181,7 @@ fn describe(el: &ElementRef<'_>) -> String {
 /// change of chrome does not move the choice.
 struct Weights {
     by_node: HashMap<NodeId, usize>,
-    /// The first `h1` with text of its own: the page's title.
+    /// The first `h1` with text of its own, else the first such `h2`: the page's title.
     title: Option<NodeId>,
 }
 
@@ -189,6 +189,7 @@ impl Weights {
     fn of(body: ElementRef<'_>, rules: &Rules) -> Weights {
         let mut by_node = HashMap::new();
         let mut title = None;
+        let mut first_h2 = None;
         // Open elements with the weight gathered so far.
         let mut stack: Vec<(NodeId, usize)> = Vec::new();
         let mut skipping: Option<NodeId> = None;
@@ -231,16 +232,21 @@ impl Weights {
                     }
                     if w > 0 {
                         by_node.insert(id, w);
-                        if title.is_none()
-                            && node.value().as_element().is_some_and(|e| e.name() == "h1")
-                        {
-                            title = Some(id);
+                        match node.value().as_element().map(|e| e.name()) {
+                            Some("h1") if title.is_none() => title = Some(id),
+                            Some("h2") if first_h2.is_none() => first_h2 = Some(id),
+                            _ => {}
                         }
                     }
                 }
             }
         }
-        Weights { by_node, title }
+        // A page without an `h1` titles its document with its first `h2`: the same heading,
+        // whichever level the site gives it this week.
+        Weights {
+            by_node,
+            title: title.or(first_h2),
+        }
     }
 
     fn get(&self, el: ElementRef<'_>) -> usize {
@@ -343,6 +349,23 @@ mod tests {
             para(8)
         );
         assert_eq!(found(&html), "div.doc (found by its text)");
+    }
+
+    #[test]
+    fn without_an_h1_the_first_h2_is_the_title() {
+        // The site turns its title from an `h2` into an `h1` (or back) one week: the root, and
+        // so what is watched, stays the same.
+        let page = |tag: &str| {
+            format!(
+                "<body><div class=head><{tag}>Privacy notice</{tag}><p>Last update: March 7, 2024</p></div>\
+                 <div class=policy><div class=text>{}</div></div></body>",
+                para(8)
+            )
+        };
+        assert_eq!(found(&page("h2")), found(&page("h1")));
+        assert_eq!(found(&page("h2")), "body");
+        // Without a heading the root is where the text is.
+        assert_eq!(found(&page("p")), "div.text (found by its text)");
     }
 
     #[test]
