@@ -91,6 +91,8 @@ PICKS_GENAI = [
 PICKS_GENAI_HISTORY = [
     ("Fireworks AI/Terms of Service", 7,
      "labelled real: only an announcement bar inside the root, promoting a model, changed its words", "quiet"),
+    ("Bardeen/Privacy Policy", 26,
+     "the title beside the policy's block turned from an h2 into an h1, a testimonial slider turned", "quiet"),
 ]
 
 # The page the two derived pairs are made from (the after page of pair 197).
