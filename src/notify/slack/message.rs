@@ -2,11 +2,7 @@
 //! happened, a context line (address, time, GitHub run), the changes with removed words struck
 //! through and added words in bold, link changes, findings — kept within Slack's limits.
 
-use slack_morphism::prelude::{
-    SlackBlock, SlackBlockMarkDownText, SlackBlockPlainText, SlackBlockText, SlackContextBlock,
-    SlackContextBlockElement, SlackHeaderBlock, SlackMessageContent, SlackSectionBlock,
-};
-
+use super::blocks::{Block, Message, Text};
 use super::escape;
 use crate::diff::{Change, LinkChange, Span, SpanOp};
 use crate::inspect::{Finding, FindingKind};
@@ -53,8 +49,8 @@ pub enum Layout {
 /// The messages for one target: the one posted to the channel, and the thread replies.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Composed {
-    pub message: SlackMessageContent,
-    pub thread: Vec<SlackMessageContent>,
+    pub message: Message,
+    pub thread: Vec<Message>,
 }
 
 /// Makes the messages about one target.
@@ -127,9 +123,7 @@ pub fn compose(report: &TargetReport, ctx: &RunContext, layout: Layout) -> Compo
     debug_assert!(blocks.len() <= BLOCKS_MAX);
 
     Composed {
-        message: SlackMessageContent::new()
-            .with_text(fallback_text(report))
-            .with_blocks(blocks),
+        message: Message::new(fallback_text(report), blocks),
         thread,
     }
 }
@@ -278,7 +272,7 @@ impl Shown {
 }
 
 /// The whole diff, each changed block in full, chunked into thread replies.
-fn thread_messages(report: &TargetReport, ctx: &RunContext) -> Vec<SlackMessageContent> {
+fn thread_messages(report: &TargetReport, ctx: &RunContext) -> Vec<Message> {
     let read = readable(report.change().map_or(&[], |c| &c.changes));
     if read.is_empty() {
         return Vec::new();
@@ -329,15 +323,13 @@ fn thread_messages(report: &TargetReport, ctx: &RunContext) -> Vec<SlackMessageC
                     blocks.push(context_line(more_line(report, ctx, n, true)));
                 }
             }
-            SlackMessageContent::new()
-                .with_text(format!("{name}: full diff, {part}"))
-                .with_blocks(blocks)
+            Message::new(format!("{name}: full diff, {part}"), blocks)
         })
         .collect()
 }
 
 /// "Policy name: what happened" in a header block, emoji first.
-fn header(report: &TargetReport) -> SlackBlock {
+fn header(report: &TargetReport) -> Block {
     let text = format!(
         "{} {}: {}",
         emoji(report),
@@ -345,7 +337,9 @@ fn header(report: &TargetReport) -> SlackBlock {
         words::headline(report)
     );
     let text = truncate(&text, HEADER_MAX);
-    SlackHeaderBlock::new(SlackBlockPlainText::new(text).with_emoji(true).into()).into()
+    Block::Header {
+        text: Text::Plain { text, emoji: true },
+    }
 }
 
 fn emoji(report: &TargetReport) -> &'static str {
@@ -366,7 +360,7 @@ fn emoji(report: &TargetReport) -> &'static str {
 }
 
 /// The address (and where it lands now), the time, and the GitHub run and commit.
-fn context(report: &TargetReport, ctx: &RunContext) -> SlackBlock {
+fn context(report: &TargetReport, ctx: &RunContext) -> Block {
     let mut parts = vec![escape::url(&report.url)];
     if let Some(from) = report.change().and_then(|c| c.moved_from.as_ref()) {
         let now = report.final_url.as_deref().unwrap_or("?");
@@ -727,7 +721,7 @@ fn finding_line(f: &Finding, detail: bool) -> String {
 }
 
 /// New findings with their context, resolved ones, and a count of those still open.
-fn findings_blocks(report: &TargetReport) -> Vec<SlackBlock> {
+fn findings_blocks(report: &TargetReport) -> Vec<Block> {
     let mut blocks = Vec::new();
     let findings = &report.findings;
     if !findings.new.is_empty() {
@@ -842,23 +836,25 @@ fn fallback_text(report: &TargetReport) -> String {
     truncate_section(format!("{text} {}", escape::url(&report.url)))
 }
 
-fn mrkdwn(text: String) -> SlackBlockMarkDownText {
+fn mrkdwn(text: String) -> Text {
     // verbatim: Slack does not turn bare URLs, channel names or mentions into links; every
     // link in our messages is written out as <address|label>.
-    SlackBlockMarkDownText::new(text).with_verbatim(true)
+    Text::Markup {
+        text,
+        verbatim: true,
+    }
 }
 
-fn section(text: String) -> SlackBlock {
-    SlackSectionBlock::new()
-        .with_text(SlackBlockText::MarkDown(mrkdwn(truncate_section(text))))
-        .into()
+fn section(text: String) -> Block {
+    Block::Section {
+        text: mrkdwn(truncate_section(text)),
+    }
 }
 
-fn context_line(text: String) -> SlackBlock {
-    SlackContextBlock::new(vec![SlackContextBlockElement::MarkDown(mrkdwn(
-        truncate_section(text),
-    ))])
-    .into()
+fn context_line(text: String) -> Block {
+    Block::Context {
+        elements: vec![mrkdwn(truncate_section(text))],
+    }
 }
 
 /// A last guard for the section limit (callers stay under it already).
@@ -955,11 +951,9 @@ mod tests {
                 ..Default::default()
             })),
         );
-        let SlackBlock::Header(h) = header(&r) else {
+        let Block::Header { text } = header(&r) else {
             panic!()
         };
-        let json = serde_json::to_value(&h).unwrap();
-        let text = json["text"]["text"].as_str().unwrap();
-        assert!(text.chars().count() <= HEADER_MAX);
+        assert!(text.as_str().chars().count() <= HEADER_MAX);
     }
 }

@@ -1,10 +1,12 @@
-//! Slack delivery through slack-morphism: an incoming webhook (one message per target) or a bot
-//! token and channel (a summary per target, the full diff in its thread). Paced to about one
+//! Slack delivery, a JSON post over HTTPS: an incoming webhook (one message per target) or a
+//! bot token and channel (`chat.postMessage`: a summary per target, the full diff in its
+//! thread). Paced to about one
 //! message a second; 429 waits for `Retry-After`, 5xx and failed connections are retried with
 //! backoff. A request that was sent but got no answer in time is not sent again in the run
 //! (Slack may have taken it), and time is bounded per message and per run. Secrets never
 //! appear in what it logs or returns.
 
+mod blocks;
 mod escape;
 mod message;
 mod settings;
@@ -18,17 +20,11 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::HttpConnector;
-use serde::Deserialize;
-use slack_morphism::errors::SlackClientError;
-use slack_morphism::prelude::{
-    SlackApiChatPostMessageRequest, SlackApiPostWebhookMessageRequest, SlackApiToken,
-    SlackApiTokenValue, SlackChannelId, SlackClient, SlackClientHyperConnector,
-    SlackMessageContent, SlackTs,
-};
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 use url::Url;
 
+use blocks::{ApiAnswer, ChatPost, Message, WebhookPost};
 pub use message::{compose, Composed, Layout, BLOCKS_MAX, HEADER_MAX, SECTION_MAX};
 pub use settings::configure;
 
@@ -78,10 +74,8 @@ impl Default for Pacing {
     }
 }
 
-type Connector = SlackClientHyperConnector<HttpsConnector<HttpConnector>>;
-/// The plain HTTP client for webhook posts: slack-morphism reads a webhook's answer as JSON,
-/// and so takes a 2xx `ok` without a JSON Content-Type for a refusal.
-type WebhookClient = hyper_util::client::legacy::Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
+/// The HTTP client for both kinds of post (a webhook's and the Web API's), over ring's TLS.
+type HttpClient = hyper_util::client::legacy::Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
 
 /// What every Slack destination of a run shares: when the last message went out (Slack asks
 /// for about one a second, whichever target or route it is for) and the time spent waiting
@@ -111,23 +105,24 @@ enum Destination {
         url: Url,
     },
     Bot {
-        token: SlackApiToken,
-        channel: SlackChannelId,
+        token: String,
+        channel: String,
+        /// `chat.postMessage` under the Web API's address.
+        endpoint: Url,
     },
 }
 
 /// Posts Block Kit messages to Slack.
 pub struct SlackNotifier {
     destination: Destination,
-    client: SlackClient<Connector>,
     /// Pacing and the run's time, shared with the run's other Slack destinations.
     shared: Arc<Shared>,
     /// Text that must never be shown: the webhook URL (and its parts), the token.
     secrets: Vec<String>,
     /// Slack did not answer in this run: later messages are not tried.
     down: AtomicBool,
-    /// Webhook posts go through this client (the bot's through slack-morphism's).
-    webhook_client: WebhookClient,
+    /// Webhook and Web API posts go through this client.
+    http: HttpClient,
     /// How long one request may take.
     timeout: Duration,
     /// The least time between two posts, and the first wait after a failed try.
@@ -150,7 +145,7 @@ impl fmt::Debug for SlackNotifier {
         match &self.destination {
             Destination::Webhook { .. } => f.write_str("SlackNotifier(incoming webhook)"),
             Destination::Bot { channel, .. } => {
-                write!(f, "SlackNotifier(bot token, channel {})", channel.0)
+                write!(f, "SlackNotifier(bot token, channel {channel})")
             }
         }
     }
@@ -170,14 +165,6 @@ enum Failure {
     OutOfTime(String),
     /// Slack will not take this message as it is (bad settings, archived channel, …).
     Rejected(String),
-}
-
-/// What `chat.postMessage` answers; only `ts` matters (the thread hangs from it), and a
-/// missing field must not turn a delivered message into an error (it would be sent again).
-#[derive(Debug, Deserialize)]
-struct Posted {
-    #[serde(default)]
-    ts: Option<SlackTs>,
 }
 
 impl SlackNotifier {
@@ -213,11 +200,7 @@ impl SlackNotifier {
         if let Some(q) = parsed.query().filter(|q| q.len() >= 8) {
             secrets.push(q.to_string());
         }
-        Self::new(
-            Destination::Webhook { url: parsed },
-            DEFAULT_API_URL,
-            secrets,
-        )
+        Self::new(Destination::Webhook { url: parsed }, secrets)
     }
 
     /// Posts with a bot token to a channel (`SLACK_BOT_TOKEN`, `SLACK_CHANNEL`), at the Web
@@ -236,9 +219,12 @@ impl SlackNotifier {
             )));
         }
         let token = token.trim().to_string();
+        let endpoint = Url::parse(&format!("{api_url}/chat.postMessage"))
+            .map_err(|_| settings("SLACK_API_URL is not an http(s) URL (its value is not shown: it may hold a secret)"))?;
         let destination = Destination::Bot {
-            token: SlackApiToken::new(SlackApiTokenValue(token.clone())),
-            channel: SlackChannelId(channel.trim().to_string()),
+            token: token.clone(),
+            channel: channel.trim().to_string(),
+            endpoint,
         };
         let mut secrets = vec![token];
         // A password in the API's URL (a proxy's, say) is as secret as the token.
@@ -248,21 +234,15 @@ impl SlackNotifier {
         {
             secrets.push(pw);
         }
-        Self::new(destination, api_url, secrets)
+        Self::new(destination, secrets)
     }
 
-    fn new(
-        destination: Destination,
-        api_url: &str,
-        mut secrets: Vec<String>,
-    ) -> Result<Self, NotifyError> {
+    fn new(destination: Destination, mut secrets: Vec<String>) -> Result<Self, NotifyError> {
         secrets.retain(|s| !s.is_empty());
         // Longest first, so that a part never hides inside a whole that is then left half-shown.
         secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
         super::secrets::register(&secrets);
-        let connector = SlackClientHyperConnector::with_connector(https_connector()?)
-            .with_slack_api_url(api_url);
-        let webhook_client =
+        let http =
             hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
                 .build(https_connector()?);
         let (label, setting) = match &destination {
@@ -276,11 +256,10 @@ impl SlackNotifier {
         };
         Ok(SlackNotifier {
             destination,
-            client: SlackClient::new(connector),
             shared: Arc::default(),
             secrets,
             down: AtomicBool::new(false),
-            webhook_client,
+            http,
             timeout: REQUEST_TIMEOUT,
             pacing: Pacing::default(),
             label,
@@ -359,7 +338,7 @@ impl SlackNotifier {
         let resume = resume
             .filter(|r| r.alert == alert && r.posted < composed.thread.len() && is_ts(&r.anchor));
         let (ts, skip) = match resume {
-            Some(r) => (Some(SlackTs(r.anchor.clone())), r.posted),
+            Some(r) => (Some(r.anchor.clone()), r.posted),
             None => {
                 let ts = self
                     .post(&composed.message, None)
@@ -379,7 +358,7 @@ impl SlackNotifier {
             if let Err(e) = self.post(part, ts.as_ref()).await {
                 let progress = ts.as_ref().map(|ts| DeliveryProgress {
                     alert: alert.clone(),
-                    anchor: ts.0.clone(),
+                    anchor: ts.clone(),
                     posted: i,
                 });
                 let e = e.after(&format!(
@@ -408,17 +387,17 @@ impl SlackNotifier {
     pub fn payloads(&self, report: &TargetReport, ctx: &RunContext) -> Vec<serde_json::Value> {
         let composed = compose(report, ctx, self.layout());
         let values = match &self.destination {
-            Destination::Webhook { .. } => vec![serde_json::to_value(
-                SlackApiPostWebhookMessageRequest::new(composed.message),
-            )],
+            Destination::Webhook { .. } => vec![serde_json::to_value(WebhookPost {
+                message: &composed.message,
+            })],
             Destination::Bot { channel, .. } => {
-                let ts = SlackTs("<ts of the message above>".into());
-                std::iter::once(chat_request(channel, composed.message, None))
+                let ts = "<ts of the message above>";
+                std::iter::once(ChatPost::new(channel, &composed.message, None))
                     .chain(
                         composed
                             .thread
-                            .into_iter()
-                            .map(|m| chat_request(channel, m, Some(&ts))),
+                            .iter()
+                            .map(|m| ChatPost::new(channel, m, Some(ts))),
                     )
                     .map(serde_json::to_value)
                     .collect()
@@ -447,9 +426,9 @@ impl SlackNotifier {
     /// message's and the run's time; the message's `ts` when Slack gives one.
     async fn post(
         &self,
-        content: &SlackMessageContent,
-        thread_ts: Option<&SlackTs>,
-    ) -> Result<Option<SlackTs>, NotifyError> {
+        content: &Message,
+        thread_ts: Option<&String>,
+    ) -> Result<Option<String>, NotifyError> {
         let deadline = Instant::now() + self.timeout * MESSAGE_TIMEOUTS;
         let run_budget = self.timeout * RUN_TIMEOUTS;
         let policy = retry::Policy::new(MAX_ATTEMPTS - 1, self.pacing.backoff).until(deadline);
@@ -557,41 +536,76 @@ impl SlackNotifier {
     /// One try of one message.
     async fn send(
         &self,
-        content: &SlackMessageContent,
-        thread_ts: Option<&SlackTs>,
-    ) -> Result<Option<SlackTs>, Failure> {
+        content: &Message,
+        thread_ts: Option<&String>,
+    ) -> Result<Option<String>, Failure> {
         match &self.destination {
-            Destination::Webhook { url } => self.post_webhook(url, content).await,
-            Destination::Bot { token, channel } => {
-                let request = chat_request(channel, content.clone(), thread_ts);
-                let session = self.client.open_session(token);
-                let posted: Posted = session
-                    .http_session_api
-                    .http_post("chat.postMessage", &request, None)
-                    .await
-                    .map_err(|e| self.classify(e))?;
-                Ok(posted.ts)
+            Destination::Webhook { url } => {
+                self.post_json(url, &WebhookPost { message: content }, None)
+                    .await?;
+                // Taken: any 2xx is a delivery, whatever its body or Content-Type (Slack
+                // answers a plain `ok`, proxies and mocks what they like); a webhook gives no
+                // `ts`, and its body is not read (a slow one must not turn a delivery into a
+                // retry).
+                Ok(None)
+            }
+            Destination::Bot {
+                token,
+                channel,
+                endpoint,
+            } => {
+                let request = ChatPost::new(channel, content, thread_ts.map(String::as_str));
+                let response = self.post_json(endpoint, &request, Some(token)).await?;
+                let body = read_limited(response).await.map_err(|why| {
+                    Failure::Uncertain(format!(
+                        "the connection broke before Slack's answer was read: {}",
+                        self.redact(&why)
+                    ))
+                })?;
+                let answer: ApiAnswer = serde_json::from_slice(&body).map_err(|e| {
+                    Failure::Rejected(format!(
+                        "Slack's answer could not be read: {}",
+                        self.redact(&e.to_string())
+                    ))
+                })?;
+                if answer.ok {
+                    return Ok(answer.ts);
+                }
+                let code = self.redact(answer.error.as_deref().unwrap_or("unknown_error"));
+                Err(match code.as_str() {
+                    "ratelimited" => Failure::RateLimited(MIN_INTERVAL),
+                    "internal_error"
+                    | "fatal_error"
+                    | "service_unavailable"
+                    | "request_timeout" => Failure::Transient(format!("it answered `{code}`")),
+                    _ => Failure::Rejected(format!("`{code}`{}", hint(&code))),
+                })
             }
         }
     }
 
-    /// One webhook post. Any 2xx is a delivery, whatever the body or its Content-Type: Slack
-    /// answers a plain `ok`, proxies and mocks answer what they like.
-    async fn post_webhook(
+    /// Posts `body` as JSON to `url` (with the bot token, when there is one); a 2xx answer is
+    /// returned unread, any other is sorted into wait, retry or give up, with text that holds
+    /// no secret.
+    async fn post_json(
         &self,
         url: &Url,
-        content: &SlackMessageContent,
-    ) -> Result<Option<SlackTs>, Failure> {
-        let body = serde_json::to_vec(&SlackApiPostWebhookMessageRequest::new(content.clone()))
+        body: &impl serde::Serialize,
+        token: Option<&str>,
+    ) -> Result<http::Response<hyper::body::Incoming>, Failure> {
+        let body = serde_json::to_vec(body)
             .map_err(|e| Failure::Rejected(format!("the message could not be encoded: {e}")))?;
-        let request = http::Request::post(url.as_str())
-            .header(
-                http::header::CONTENT_TYPE,
-                "application/json; charset=utf-8",
-            )
+        let mut request = http::Request::post(url.as_str()).header(
+            http::header::CONTENT_TYPE,
+            "application/json; charset=utf-8",
+        );
+        if let Some(token) = token {
+            request = request.header(http::header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        let request = request
             .body(Full::new(Bytes::from(body)))
-            .map_err(|e| Failure::Rejected(self.redact(&format!("bad webhook request: {e}"))))?;
-        let response = self.webhook_client.request(request).await.map_err(|e| {
+            .map_err(|e| Failure::Rejected(self.redact(&format!("bad request to Slack: {e}"))))?;
+        let response = self.http.request(request).await.map_err(|e| {
             let why = self.redact(&crate::error::chain(&e));
             if e.is_connect() {
                 Failure::Transient(format!("connection failed: {why}"))
@@ -601,8 +615,7 @@ impl SlackNotifier {
         })?;
         let status = response.status();
         if status.is_success() {
-            // Taken: the body is not read (a slow one must not turn a delivery into a retry).
-            return Ok(None);
+            return Ok(response);
         }
         let retry_after = response
             .headers()
@@ -610,100 +623,20 @@ impl SlackNotifier {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
-        let body = http_body_util::Limited::new(response.into_body(), 64 * 1024)
-            .collect()
-            .await
-            .map(|b| String::from_utf8_lossy(&b.to_bytes()).into_owned())
-            .unwrap_or_default();
-        let body = short(&self.redact(body.trim()));
+        let body = read_limited(response).await.unwrap_or_default();
+        let body = short(&self.redact(String::from_utf8_lossy(&body).trim()));
         let said = if body.is_empty() {
             String::new()
         } else {
             format!(" `{body}`")
         };
-        if status == http::StatusCode::TOO_MANY_REQUESTS {
-            Err(Failure::RateLimited(retry_after.unwrap_or(MIN_INTERVAL)))
+        Err(if status == http::StatusCode::TOO_MANY_REQUESTS {
+            Failure::RateLimited(retry_after.unwrap_or(MIN_INTERVAL))
         } else if status.is_server_error() {
-            Err(Failure::Transient(format!(
-                "it answered HTTP {}{said}",
-                status.as_u16()
-            )))
+            Failure::Transient(format!("it answered HTTP {}{said}", status.as_u16()))
         } else {
-            Err(Failure::Rejected(format!(
-                "HTTP {}{said}{}",
-                status.as_u16(),
-                hint(&body)
-            )))
-        }
-    }
-
-    /// Sorts a client error into wait, retry or give up, with text that holds no secret.
-    fn classify(&self, error: SlackClientError) -> Failure {
-        match error {
-            SlackClientError::RateLimitError(e) => {
-                Failure::RateLimited(e.retry_after.unwrap_or(MIN_INTERVAL))
-            }
-            SlackClientError::HttpError(e) => {
-                let status = e.status_code;
-                let body = self.redact(e.http_response_body.as_deref().unwrap_or("").trim());
-                let body = short(&body);
-                let said = if body.is_empty() {
-                    String::new()
-                } else {
-                    format!(" `{body}`")
-                };
-                if status.is_server_error() {
-                    Failure::Transient(format!("it answered HTTP {}{said}", status.as_u16()))
-                } else {
-                    Failure::Rejected(format!("HTTP {}{said}{}", status.as_u16(), hint(&body)))
-                }
-            }
-            SlackClientError::ApiError(e) => {
-                let code = self.redact(&e.code);
-                match code.as_str() {
-                    "ratelimited" => Failure::RateLimited(MIN_INTERVAL),
-                    "internal_error"
-                    | "fatal_error"
-                    | "service_unavailable"
-                    | "request_timeout" => Failure::Transient(format!("it answered `{code}`")),
-                    _ => Failure::Rejected(format!("`{code}`{}", hint(&code))),
-                }
-            }
-            SlackClientError::HttpProtocolError(e) => {
-                let cause = e.cause.as_deref();
-                let connect = cause
-                    .and_then(|c| c.downcast_ref::<hyper_util::client::legacy::Error>())
-                    .is_some_and(|e| e.is_connect());
-                let why = cause
-                    .map(|c| crate::error::chain(c as &(dyn std::error::Error + 'static)))
-                    .unwrap_or_else(|| "unknown error".into());
-                let why = self.redact(&why);
-                if connect {
-                    Failure::Transient(format!("connection failed: {why}"))
-                } else {
-                    Failure::Uncertain(format!("the connection broke before Slack answered: {why}"))
-                }
-            }
-            SlackClientError::EndOfStream(_) => {
-                Failure::Uncertain("the connection closed before Slack answered".into())
-            }
-            SlackClientError::ProtocolError(e) => Failure::Rejected(format!(
-                "Slack's answer could not be read: {}",
-                self.redact(&e.json_error.to_string())
-            )),
-            SlackClientError::SystemError(e) => {
-                let why = e
-                    .cause
-                    .as_deref()
-                    .map(|c| crate::error::chain(c as &(dyn std::error::Error + 'static)))
-                    .or(e.message.clone())
-                    .unwrap_or_else(|| "unknown error".into());
-                Failure::Transient(self.redact(&why))
-            }
-            SlackClientError::SocketModeProtocolError(e) => {
-                Failure::Rejected(self.redact(&e.message))
-            }
-        }
+            Failure::Rejected(format!("HTTP {}{said}{}", status.as_u16(), hint(&body)))
+        })
     }
 
     /// Removes the webhook URL, the token and anything shaped like them from `text`.
@@ -712,18 +645,15 @@ impl SlackNotifier {
     }
 }
 
-fn chat_request(
-    channel: &SlackChannelId,
-    content: SlackMessageContent,
-    thread_ts: Option<&SlackTs>,
-) -> SlackApiChatPostMessageRequest {
-    // The alert's own links need no previews: they would push the diff out of sight.
-    SlackApiChatPostMessageRequest::new(channel.clone(), content)
-        .with_unfurl_links(false)
-        .with_unfurl_media(false)
-        .opt_thread_ts(thread_ts.cloned())
+/// The first 64 KiB of an answer's body: all that Slack ever says, and no more of what a
+/// proxy in its place might send.
+async fn read_limited(response: http::Response<hyper::body::Incoming>) -> Result<Bytes, String> {
+    http_body_util::Limited::new(response.into_body(), 64 * 1024)
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .map_err(|e| e.to_string())
 }
-
 /// The TLS connector for Slack: ring (the crate's one crypto provider), the platform's
 /// certificate verifier, and plain `http://` too, for local mocks.
 fn https_connector() -> Result<HttpsConnector<HttpConnector>, NotifyError> {
