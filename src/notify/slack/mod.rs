@@ -667,11 +667,7 @@ fn https_connector() -> Result<HttpsConnector<HttpConnector>, NotifyError> {
             channel: CHANNEL,
             error: Arc::new(e),
         })?;
-    Ok(builder
-        .https_or_http()
-        .enable_http1()
-        .enable_http2()
-        .wrap_connector(http))
+    Ok(builder.https_or_http().enable_http1().wrap_connector(http))
 }
 
 pub(crate) use super::secrets::redact;
