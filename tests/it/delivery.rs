@@ -1,7 +1,8 @@
 //! Delivery as a user meets it: a report on stdout that cannot be written is no delivery, a
-//! webhook's 2xx is one, a Slack that answers late is not asked twice, a routed webhook that
-//! is not a URL fails only its own targets, messages to several routes keep Slack's pace, a
-//! malformed `SLACK_API_URL` is named and not shown, and no log level prints a secret.
+//! webhook's 2xx is one, a bot message Slack asks to wait for is posted once after the wait, a
+//! Slack that answers late is not asked twice, a routed webhook that is not a URL fails only its
+//! own targets, messages to several routes keep Slack's pace, a malformed `SLACK_API_URL` is
+//! named and not shown, and no log level prints a secret.
 
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -160,6 +161,66 @@ async fn a_webhook_that_answers_2xx_has_taken_the_message_whatever_its_body() {
             "{how}: posted once"
         );
     }
+}
+
+#[tokio::test]
+async fn a_bot_message_slack_asks_to_wait_for_or_fails_for_a_moment_is_posted_once_after_it() {
+    let pages = MockServer::start().await;
+    serve(&pages, PAGE, page("e-mail address")).await;
+    let slack = MockServer::start().await;
+    // First a 429 with Retry-After, then Slack's own "ratelimited", then a 503: each is
+    // tried again, and the fourth try is taken.
+    let answers = [
+        ResponseTemplate::new(429).insert_header("retry-after", "1"),
+        ResponseTemplate::new(200)
+            .set_body_json(serde_json::json!({"ok": false, "error": "ratelimited"})),
+        ResponseTemplate::new(503).set_body_string("upstream connect error"),
+    ];
+    for (i, answer) in answers.into_iter().enumerate() {
+        Mock::given(method("POST"))
+            .and(path("/api/chat.postMessage"))
+            .respond_with(answer)
+            .up_to_n_times(1)
+            .with_priority(i as u8 + 1)
+            .mount(&slack)
+            .await;
+    }
+    Mock::given(method("POST"))
+        .and(path("/api/chat.postMessage"))
+        .respond_with(slack_posted("1764441120.000100"))
+        .with_priority(10)
+        .mount(&slack)
+        .await;
+    let w = Workdir::new(&target("acme", &format!("{}{PAGE}", pages.uri()), ""));
+    let mut cmd = w.cmd();
+    cmd.env("SLACK_BOT_TOKEN", SLACK_BOT_TOKEN)
+        .env("SLACK_CHANNEL", "C0TEST")
+        .env("SLACK_API_URL", format!("{}/api", slack.uri()))
+        .arg("check");
+    let out = run(cmd).await;
+    assert_eq!(out.code, 0, "delivered after the retries: {out:?}");
+    assert!(w.snapshots().join("acme.md").is_file(), "stored");
+    let bodies = slack_bodies(&slack, "/api/chat.postMessage").await;
+    assert_eq!(
+        bodies.len(),
+        4,
+        "three refused tries and the one taken: {bodies:?}"
+    );
+    assert!(
+        bodies.iter().all(|b| b == &bodies[0]),
+        "the same message each time"
+    );
+    assert_eq!(bodies[0]["channel"], "C0TEST");
+    assert_eq!(bodies[0]["unfurl_links"], false);
+    // Nothing is sent again by the next run.
+    let mut again = w.cmd();
+    again
+        .env("SLACK_BOT_TOKEN", SLACK_BOT_TOKEN)
+        .env("SLACK_CHANNEL", "C0TEST")
+        .env("SLACK_API_URL", format!("{}/api", slack.uri()))
+        .arg("check");
+    assert_eq!(run(again).await.code, 0);
+    assert_eq!(slack_bodies(&slack, "/api/chat.postMessage").await.len(), 4);
 }
 
 #[tokio::test]
