@@ -12,10 +12,14 @@ const CONTEXT_CHARS: usize = 240;
 /// non-ASCII character (`§`, `’`, `ü`, `é`: on a German or French page, nearly every block);
 /// it then falls back to engines whose cost is the text times the pattern. A boundary only
 /// restricts where a pattern matches, so the pattern without them matches wherever the pattern
-/// does, and it runs on the fast engine: a text the gate does not match is not searched. The
-/// results are the pattern's own.
+/// does, and it runs on the fast engine: a text the gate does not match is not searched, and a
+/// text it does match is searched from where the gate's first match starts (no match of the
+/// pattern starts before it). From there on, when the rest of the text is ASCII, the pattern
+/// with ASCII boundaries (which the fast engine decides) says the same as the pattern: on ASCII
+/// characters both kinds of boundary agree. The results are the pattern's own.
 pub(crate) struct Gated {
     re: Regex,
+    ascii: Regex,
     gate: Regex,
 }
 
@@ -23,42 +27,122 @@ impl Gated {
     pub fn new(pattern: &str) -> Result<Gated, regex::Error> {
         Ok(Gated {
             re: Regex::new(pattern)?,
+            ascii: Regex::new(&ascii_boundaries(pattern))?,
             gate: Regex::new(&without_boundaries(pattern))?,
         })
     }
 
+    /// The gate's pattern: what matches wherever the pattern does.
+    pub fn gate(&self) -> &str {
+        self.gate.as_str()
+    }
+
+    /// Where the next match at or after `at` can start at the earliest, and the regex that
+    /// decides it from there; `ascii_from`: where the ASCII end of `text` begins.
+    fn next(&self, text: &str, at: usize, ascii_from: usize) -> Option<(usize, &Regex)> {
+        let from = self.gate.find_at(text, at)?.start();
+        // A boundary at `from` looks at the character before it too.
+        let context = text[..from]
+            .char_indices()
+            .next_back()
+            .map_or(0, |(i, _)| i);
+        Some((
+            from,
+            if context >= ascii_from {
+                &self.ascii
+            } else {
+                &self.re
+            },
+        ))
+    }
+
     pub fn is_match(&self, text: &str) -> bool {
-        self.gate.is_match(text) && self.re.is_match(text)
+        self.next(text, 0, ascii_from(text))
+            .is_some_and(|(from, re)| re.is_match_at(text, from))
     }
 
     pub fn find<'h>(&self, text: &'h str) -> Option<regex::Match<'h>> {
-        self.gate.is_match(text).then(|| self.re.find(text))?
+        let (from, re) = self.next(text, 0, ascii_from(text))?;
+        re.find_at(text, from)
     }
 
-    pub fn find_iter<'r, 'h>(&'r self, text: &'h str) -> impl Iterator<Item = regex::Match<'h>> + 'r
-    where
-        'h: 'r,
-    {
-        self.gate
-            .is_match(text)
-            .then(|| self.re.find_iter(text))
-            .into_iter()
-            .flatten()
+    /// Every match, as the pattern's `find_iter` finds them.
+    pub fn find_iter<'h>(&self, text: &'h str) -> std::vec::IntoIter<regex::Match<'h>> {
+        let tail = ascii_from(text);
+        let mut out = Vec::new();
+        let mut at = 0;
+        while let Some((from, re)) = self.next(text, at, tail) {
+            let Some(m) = re.find_at(text, from) else {
+                break;
+            };
+            if m.is_empty() {
+                // Where the next search starts after an empty match is the crate's to say.
+                return self.re.find_iter(text).collect::<Vec<_>>().into_iter();
+            }
+            at = m.end();
+            out.push(m);
+        }
+        out.into_iter()
     }
 
-    pub fn captures_iter<'r, 'h>(
-        &'r self,
-        text: &'h str,
-    ) -> impl Iterator<Item = regex::Captures<'h>> + 'r
-    where
-        'h: 'r,
-    {
-        self.gate
-            .is_match(text)
-            .then(|| self.re.captures_iter(text))
-            .into_iter()
-            .flatten()
+    /// Every match with its groups, as the pattern's `captures_iter` finds them.
+    pub fn captures_iter<'h>(&self, text: &'h str) -> std::vec::IntoIter<regex::Captures<'h>> {
+        let tail = ascii_from(text);
+        let mut out = Vec::new();
+        let mut at = 0;
+        while let Some((from, re)) = self.next(text, at, tail) {
+            let Some(c) = re.captures_at(text, from) else {
+                break;
+            };
+            let whole = c.get(0).expect("match");
+            if whole.is_empty() {
+                return self.re.captures_iter(text).collect::<Vec<_>>().into_iter();
+            }
+            at = whole.end();
+            out.push(c);
+        }
+        out.into_iter()
     }
+}
+
+/// Where the part of `text` that is ASCII to its end begins.
+fn ascii_from(text: &str) -> usize {
+    text.bytes()
+        .rposition(|b| !b.is_ascii())
+        .map_or(0, |i| i + 1)
+}
+
+/// `pattern` with its word-boundary assertions made ASCII ones (`(?-u:\b)`).
+fn ascii_boundaries(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len() + 32);
+    let mut chars = pattern.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some(b @ ('b' | 'B')) => {
+                out.push_str("(?-u:\\");
+                out.push(b);
+                if chars.peek() == Some(&'{') {
+                    for c in chars.by_ref() {
+                        out.push(c);
+                        if c == '}' {
+                            break;
+                        }
+                    }
+                }
+                out.push(')');
+            }
+            Some(next) => {
+                out.push('\\');
+                out.push(next);
+            }
+            None => out.push('\\'),
+        }
+    }
+    out
 }
 
 /// `pattern` without its word-boundary assertions (`\b`, `\B`, `\b{…}`); an escaped
@@ -192,6 +276,68 @@ mod tests {
                 "{text}"
             );
             assert_eq!(gated.is_match(text), plain.is_match(text), "{text}");
+        }
+    }
+
+    #[test]
+    fn ascii_boundaries_decide_only_where_the_text_is_ascii() {
+        assert_eq!(
+            ascii_boundaries(r"(?i)\bart\.?\s*\\b[0-9]+\b{end}\B"),
+            r"(?i)(?-u:\b)art\.?\s*\\b[0-9]+(?-u:\b{end})(?-u:\B)"
+        );
+        let patterns = [
+            r"\bart\b",
+            r"(?i)\b(?:tag|tage|jahr|jahre|an|ans)\b",
+            r"\b[0-9]{1,3}\s+(?:jours|days|Tage)\b",
+            r"(?i)\b(?:e-?mail|adresse e-mail|name)\b",
+            r"(?x) \b(?P<n>[0-9]{1,4}) \s+ (?P<w>[\p{L}]+)\b | \bdé\b",
+        ];
+        // Non-ASCII letters beside a boundary (where ASCII and Unicode boundaries differ), at
+        // the start, in the middle, at the end, and none at all.
+        let texts = [
+            "écart art",
+            "art écart naïve art",
+            "§1.2 art 30 days, 2 Tage",
+            "30 jours é 12 days art",
+            "an écart ans an",
+            "Jahre: 3 Jahre, 4 Tagé und 5 Tage",
+            "Name, e-mail, adresse e-mail, émail",
+            "dé 12 abc 5 dé",
+            "12 ab 7 xyz",
+            "art",
+            "",
+        ];
+        for pattern in patterns {
+            let (gated, plain) = (Gated::new(pattern).unwrap(), Regex::new(pattern).unwrap());
+            for text in texts {
+                let spans =
+                    |f: Vec<regex::Match<'_>>| f.iter().map(|m| m.range()).collect::<Vec<_>>();
+                assert_eq!(
+                    spans(gated.find_iter(text).collect()),
+                    spans(plain.find_iter(text).collect()),
+                    "{pattern} on {text}"
+                );
+                let groups = |c: Vec<regex::Captures<'_>>| {
+                    c.iter()
+                        .map(|c| c.iter().map(|g| g.map(|g| g.range())).collect::<Vec<_>>())
+                        .collect::<Vec<_>>()
+                };
+                assert_eq!(
+                    groups(gated.captures_iter(text).collect()),
+                    groups(plain.captures_iter(text).collect()),
+                    "{pattern} on {text}"
+                );
+                assert_eq!(
+                    gated.is_match(text),
+                    plain.is_match(text),
+                    "{pattern} on {text}"
+                );
+                assert_eq!(
+                    gated.find(text).map(|m| m.range()),
+                    plain.find(text).map(|m| m.range()),
+                    "{pattern} on {text}"
+                );
+            }
         }
     }
 
