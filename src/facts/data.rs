@@ -3,6 +3,8 @@
 
 use std::sync::LazyLock;
 
+use regex::RegexSet;
+
 use super::text::Gated;
 
 use super::Mention;
@@ -108,8 +110,10 @@ const CATEGORIES: &[(&str, &str)] = &[
     ),
 ];
 
-static FINDER: LazyLock<Vec<(&'static str, Gated)>> = LazyLock::new(|| {
-    CATEGORIES
+/// Each category's pattern, and one set of their gates: a text is read once to learn which
+/// categories it may name, rather than once per category.
+static FINDER: LazyLock<(RegexSet, Vec<(&'static str, Gated)>)> = LazyLock::new(|| {
+    let finders: Vec<(&'static str, Gated)> = CATEGORIES
         .iter()
         .map(|(key, pat)| {
             (
@@ -117,13 +121,17 @@ static FINDER: LazyLock<Vec<(&'static str, Gated)>> = LazyLock::new(|| {
                 Gated::new(&format!(r"(?i)\b(?:{pat})\b")).expect("category pattern"),
             )
         })
-        .collect()
+        .collect();
+    let gates = RegexSet::new(finders.iter().map(|(_, g)| g.gate())).expect("category gates");
+    (gates, finders)
 });
 
 /// Every category of personal data named in `text`; the key is the category.
 pub(super) fn find(text: &str) -> Vec<Mention> {
+    let (gates, finders) = &*FINDER;
     let mut out = Vec::new();
-    for (key, re) in FINDER.iter() {
+    for i in gates.matches(text).iter() {
+        let (key, re) = &finders[i];
         for m in re.find_iter(text) {
             out.push(Mention {
                 start: m.start(),

@@ -4,7 +4,7 @@
 
 use std::sync::LazyLock;
 
-use regex::Regex;
+use regex::{Regex, RegexSet};
 
 use super::text::Gated;
 
@@ -107,6 +107,10 @@ static NAMED: LazyLock<Vec<(String, Regex)>> = LazyLock::new(|| {
         .collect()
 });
 
+/// The patterns of `NAMED` as one set: a text is read once to learn which it may name.
+static NAMED_SET: LazyLock<RegexSet> =
+    LazyLock::new(|| RegexSet::new(NAMED.iter().map(|(_, re)| re.as_str())).expect("law patterns"));
+
 /// Every legal basis or law reference in `text`. Keys: `art:<law>:<article>`, `law:<name>`,
 /// `basis:<name>`.
 pub(super) fn find(text: &str) -> Vec<Mention> {
@@ -139,7 +143,8 @@ pub(super) fn find(text: &str) -> Vec<Mention> {
             about: None,
         });
     }
-    for (key, re) in NAMED.iter() {
+    let named = NAMED_SET.matches(text);
+    for (_, (key, re)) in NAMED.iter().enumerate().filter(|(i, _)| named.matched(*i)) {
         let mut at = 0;
         while let Some(c) = re.captures_at(text, at) {
             let m = c.get(1).expect("group");
