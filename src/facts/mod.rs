@@ -253,6 +253,10 @@ pub fn facts(old: &str, new: &str, changes: &[Change]) -> Vec<Fact> {
 
 type Finder = fn(&str) -> Vec<Mention>;
 
+/// A map keyed by block texts or mention keys: hashed fast (the texts are long, the maps are
+/// rebuilt for every change), with a random seed all the same.
+type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
 /// A role named without its holder says nothing more when the same change names the holder
 /// ("EU Representative" beside "EU Representative: François Hodierne").
 fn without_nameless_roles(found: &mut Vec<Fact>) {
@@ -271,21 +275,21 @@ fn without_nameless_roles(found: &mut Vec<Fact>) {
 /// rather than found again: on a page where every block changed, this halves the work.
 struct Found<'v> {
     find: Finder,
-    blocks: HashMap<&'v str, Vec<Mention>>,
+    blocks: Map<&'v str, Vec<Mention>>,
 }
 
 impl<'v> Found<'v> {
     fn new(find: Finder) -> Self {
         Found {
             find,
-            blocks: HashMap::new(),
+            blocks: Map::default(),
         }
     }
 
     /// The keys of every mention in a whole version, counted per block as it stands.
-    fn keys(&mut self, v: &'v Version) -> HashMap<String, usize> {
+    fn keys(&mut self, v: &'v Version) -> Map<String, usize> {
         let find = self.find;
-        let mut keys = HashMap::new();
+        let mut keys = Map::default();
         for b in &v.blocks {
             for m in self.blocks.entry(b.as_str()).or_insert_with(|| find(b)) {
                 *keys.entry(m.key.clone()).or_insert(0) += 1;
@@ -422,7 +426,7 @@ fn named(kind: FactKind, find: Finder, sides: &[Side], old: &Version, new: &Vers
 /// Whether a mention is in a version at all, though not with the same key: a party named in
 /// running text without its legal form; a role named without its holder where the other
 /// version names one; an e-mail address glued to a neighbouring word by the page's layout.
-fn mentioned(kind: FactKind, m: &Mention, v: &Version, keys: &HashMap<String, usize>) -> bool {
+fn mentioned(kind: FactKind, m: &Mention, v: &Version, keys: &Map<String, usize>) -> bool {
     match kind {
         // Named in running text without its legal form, or one of the names of an entry
         // ("Microsoft, MS Clarity", "Segment / Twilio") named already.
@@ -451,7 +455,7 @@ fn mentioned(kind: FactKind, m: &Mention, v: &Version, keys: &HashMap<String, us
 
 /// A role named without its holder, in a version that names the holder elsewhere: the named
 /// mention speaks for it.
-fn held(kind: FactKind, m: &Mention, own: &HashMap<String, usize>) -> bool {
+fn held(kind: FactKind, m: &Mention, own: &Map<String, usize>) -> bool {
     match kind {
         FactKind::Contact if m.key.starts_with("role-") && m.key.ends_with(':') => own
             .keys()
@@ -518,7 +522,7 @@ fn values(kind: FactKind, find: Finder, sides: &[Side], old: &Version, new: &Ver
                 i += 1;
             }
         }
-        let count = |keys: &HashMap<String, usize>, k: &str| keys.get(k).copied().unwrap_or(0);
+        let count = |keys: &Map<String, usize>, k: &str| keys.get(k).copied().unwrap_or(0);
         for c in came {
             if count(&new_keys, &c.key) > count(&old_keys, &c.key)
                 && seen.insert((FactChange::Added, String::new(), c.key.clone()))
