@@ -20,6 +20,7 @@ mod section;
 mod text;
 
 use std::borrow::Cow;
+use std::cell::OnceCell;
 use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
@@ -166,8 +167,9 @@ pub(crate) struct Mention {
 /// One version of a document as the rules read it: its blocks as plain text.
 pub(crate) struct Version {
     pub blocks: Vec<String>,
-    /// The whole text, lowercased, for "is this named anywhere" questions.
-    pub lower: String,
+    /// The whole text, lowercased, for "is this named anywhere" questions: made when first
+    /// asked (most changes ask none).
+    lower: OnceCell<String>,
 }
 
 impl Version {
@@ -176,8 +178,16 @@ impl Version {
             .iter()
             .map(|b| plain(b))
             .collect();
-        let lower = blocks.join("\n").to_lowercase();
-        Version { blocks, lower }
+        Version {
+            blocks,
+            lower: OnceCell::new(),
+        }
+    }
+
+    /// The whole text, lowercased.
+    pub fn lower(&self) -> &str {
+        self.lower
+            .get_or_init(|| self.blocks.join("\n").to_lowercase())
     }
 }
 
@@ -435,7 +445,7 @@ fn mentioned(kind: FactKind, m: &Mention, v: &Version, keys: &Map<String, usize>
             core.split([',', '/'])
                 .map(str::trim)
                 .filter(|p| p.chars().filter(|c| c.is_alphabetic()).count() >= 3)
-                .any(|p| text::contains_word(&v.lower, p))
+                .any(|p| text::contains_word(v.lower(), p))
         }
         FactKind::Contact if m.key.starts_with("role-") => {
             let family = m.key.split(':').next().unwrap_or_default();
@@ -443,7 +453,7 @@ fn mentioned(kind: FactKind, m: &Mention, v: &Version, keys: &Map<String, usize>
         }
         FactKind::Contact if m.key.starts_with("mail:") => {
             let mail = &m.key["mail:".len()..];
-            v.lower.contains(mail)
+            v.lower().contains(mail)
                 || keys
                     .keys()
                     .filter_map(|k| k.strip_prefix("mail:"))
