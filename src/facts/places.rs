@@ -125,7 +125,8 @@ static LANGUAGE_MENU: LazyLock<Regex> = LazyLock::new(|| {
 /// Every country or region named in `text`; the key is its code.
 pub(crate) fn find(text: &str) -> Vec<Mention> {
     let (re, names) = &*FINDER;
-    let parties: Vec<(usize, usize)> = super::party::find_formal(text);
+    // Where parties are named: looked for once a name is found.
+    let mut parties: Option<Vec<(usize, usize)>> = None;
     let mut out = Vec::new();
     let mut at = 0;
     while let Some(c) = re.captures_at(text, at) {
@@ -140,6 +141,7 @@ pub(crate) fn find(text: &str) -> Vec<Mention> {
             continue;
         }
         if parties
+            .get_or_insert_with(|| super::party::find_formal(text))
             .iter()
             .any(|(s, e)| *s <= m.start() && m.end() <= *e)
         {
