@@ -102,10 +102,20 @@ impl Change {
         }
     }
 
+    /// Whether a side of the change can hold a link: a link starts with `[`.
+    fn may_hold_link(&self) -> bool {
+        match self {
+            Change::Added { text } | Change::Removed { text } | Change::Moved { text } => {
+                text.contains('[')
+            }
+            Change::Changed { spans } => spans.iter().any(|s| s.text.contains('[')),
+        }
+    }
+
     /// Whether only where links point changed: a reader sees the same words, and the links
     /// list tells the change ([`link_changes`]).
     pub fn only_link_targets(&self) -> bool {
-        if !matches!(self, Change::Changed { .. }) {
+        if !matches!(self, Change::Changed { .. }) || !self.may_hold_link() {
             return false;
         }
         match self.sides() {
@@ -162,6 +172,9 @@ fn unescape(text: &str) -> String {
 
 /// A snapshot block as a reader sees it: each link replaced by its text.
 pub fn plain(markdown: &str) -> String {
+    if !markdown.contains('[') {
+        return markdown.to_string();
+    }
     LINK.replace_all(markdown, |c: &regex::Captures<'_>| unescape(&c[1]))
         .into_owned()
 }
@@ -172,7 +185,7 @@ pub fn link_changes(changes: &[Change]) -> Vec<LinkChange> {
     let mut out: Vec<LinkChange> = Vec::new();
     let mut seen: HashSet<LinkChange> = HashSet::new();
     for change in changes {
-        if matches!(change, Change::Moved { .. }) {
+        if matches!(change, Change::Moved { .. }) || !change.may_hold_link() {
             continue;
         }
         let (old, new) = change.sides();
