@@ -69,7 +69,7 @@ pub(super) async fn run(
     }
     // Targets are observed concurrently, at most so many at once, and handled in order: each
     // holds its page only until its transaction ends, so memory stays bounded by the targets
-    // in flight, not by how many pages changed.
+    // in flight (and as many waiting for their turn), not by how many pages changed.
     // On a terminal, a status line on stderr says what is still being fetched. Each target's
     // alert state is read as its observation starts: it knows what an earlier first fetch saw
     // while its confirming fetch failed.
@@ -99,9 +99,24 @@ pub(super) async fn run(
             }
         })
         .buffered(runner.config.http.max_concurrency);
-    while let Some((obs, findings, loaded)) = observed.next().await {
-        run.target(&obs, findings.as_deref(), &loaded).await;
-    }
+    // The stream's fetches move on only while it is polled: it is driven by a future of its
+    // own, joined with the loop that takes the targets in order, so that observing goes on
+    // while a transaction waits for its writes to reach the disk or for Slack. As many
+    // observed targets as may be in flight wait there for their turn.
+    let (ready, mut next) = tokio::sync::mpsc::channel(runner.config.http.max_concurrency.max(1));
+    let observe_all = async move {
+        while let Some(observed) = observed.next().await {
+            if ready.send(observed).await.is_err() {
+                break;
+            }
+        }
+    };
+    let handle_all = async {
+        while let Some((obs, findings, loaded)) = next.recv().await {
+            run.target(&obs, findings.as_deref(), &loaded).await;
+        }
+    };
+    futures::join!(observe_all, handle_all);
     progress.finish();
     run.finish()
 }
