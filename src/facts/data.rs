@@ -13,7 +13,9 @@ use super::Mention;
 const CATEGORIES: &[(&str, &str)] = &[
     (
         "email",
-        r"e-?mail\s+address(?:es)?|adresses?\s+(?:e-?mail|électroniques?|de\s+courriel)|e-?mail-adressen?",
+        // Also where another address shares the noun: "e-mail and postal address",
+        // "E-Mail- und Postadresse", "adresse postale et électronique".
+        r"e-?mail\s*(?:,|/|&|and|or)\s*(?:postal|mailing|billing|physical|home|street)\s+address(?:es)?|e-?mail-\s*(?:und|oder|/)\s*\w*(?:adressen?|anschriften?)|adresses?\s+postales?\s+(?:et|ou)\s+(?:e-?mail|électroniques?)|e-?mail\s+address(?:es)?|adresses?\s+(?:e-?mail|électroniques?|de\s+courriel)|e-?mail-adressen?",
     ),
     (
         "phone",
@@ -21,7 +23,8 @@ const CATEGORIES: &[(&str, &str)] = &[
     ),
     (
         "postal",
-        r"postal\s+address(?:es)?|mailing\s+address(?:es)?|billing\s+address(?:es)?|postanschrift(?:en)?|adresses?\s+postales?",
+        // Also "postal and e-mail address", "Post- und E-Mail-Adresse".
+        r"(?:postal|mailing|billing)\s*(?:,|/|&|and|or)\s*e-?mail\s+address(?:es)?|post-\s*(?:und|oder|/)\s*e-?mail-adressen?|postal\s+address(?:es)?|mailing\s+address(?:es)?|billing\s+address(?:es)?|postanschrift(?:en)?|postadressen?|adresses?\s+postales?",
     ),
     ("ip", r"ip[\s-]address(?:es)?|ip-adressen?|adresses?\s+ip"),
     (
@@ -169,5 +172,43 @@ mod tests {
             vec!["email", "payment"]
         );
         assert!(keys("We value your privacy.").is_empty());
+    }
+
+    #[test]
+    fn an_address_named_beside_another_is_still_named() {
+        for (text, want) in [
+            (
+                "We collect your e-mail and postal address.",
+                vec!["email", "postal"],
+            ),
+            (
+                "We collect your email, mailing addresses and IP address.",
+                vec!["email", "postal", "ip"],
+            ),
+            (
+                "We collect your postal and e-mail address.",
+                vec!["postal", "email"],
+            ),
+            (
+                "Wir speichern Ihre E-Mail- und Postadresse.",
+                vec!["email", "postal"],
+            ),
+            (
+                "Wir speichern Ihre Post- und E-Mail-Adresse.",
+                vec!["postal", "email"],
+            ),
+            (
+                "Nous conservons votre adresse postale et électronique.",
+                vec!["email", "postal"],
+            ),
+        ] {
+            let mut got = keys(text);
+            got.dedup();
+            let mut got_sorted = got.clone();
+            got_sorted.sort();
+            let mut want_sorted = want.clone();
+            want_sorted.sort();
+            assert_eq!(got_sorted, want_sorted, "{text}: {got:?}");
+        }
     }
 }

@@ -564,3 +564,26 @@ fn values(kind: FactKind, find: Finder, sides: &[Side], old: &Version, new: &Ver
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_address_named_beside_another_is_one_new_category_not_one_gone() {
+        let old = "# Privacy\n\nWe collect your name and e-mail address to run your account.\n";
+        let new = "# Privacy\n\nWe collect your name and e-mail and postal address to run your account.\n";
+        let lines: Vec<String> = facts(old, new, &crate::diff::diff(old, new))
+            .iter()
+            .map(Fact::line)
+            .collect();
+        assert!(
+            lines.iter().any(|l| l.contains("postal address")),
+            "the postal address is newly named: {lines:?}"
+        );
+        assert!(
+            !lines.iter().any(|l| l.contains("no longer named")),
+            "the e-mail address is still named: {lines:?}"
+        );
+    }
+}
