@@ -1,8 +1,9 @@
 //! Delivery as a user meets it: a report on stdout that cannot be written is no delivery, a
 //! webhook's 2xx is one, a bot message Slack asks to wait for is posted once after the wait, a
-//! Slack that answers late is not asked twice, a routed webhook that is not a URL fails only its
-//! own targets, messages to several routes keep Slack's pace, a malformed `SLACK_API_URL` is
-//! named and not shown, and no log level prints a secret.
+//! bot message whose answer echoes a long alert is posted once, a Slack that answers late is not
+//! asked twice, a routed webhook that is not a URL fails only its own targets, messages to
+//! several routes keep Slack's pace, a malformed `SLACK_API_URL` is named and not shown, and no
+//! log level prints a secret.
 
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -221,6 +222,45 @@ async fn a_bot_message_slack_asks_to_wait_for_or_fails_for_a_moment_is_posted_on
         .arg("check");
     assert_eq!(run(again).await.code, 0);
     assert_eq!(slack_bodies(&slack, "/api/chat.postMessage").await.len(), 4);
+}
+
+#[tokio::test]
+async fn a_bot_message_whose_answer_echoes_a_long_message_is_delivered_once() {
+    let pages = MockServer::start().await;
+    serve(&pages, PAGE, page("e-mail address")).await;
+    let slack = MockServer::start().await;
+    // Slack's answer to chat.postMessage echoes the message, blocks and all: a long alert's
+    // answer is hundreds of KB.
+    let blocks: Vec<serde_json::Value> = (0..50)
+        .map(|i| serde_json::json!({"type": "section", "text": {"type": "mrkdwn", "text": format!("{i} {}", "\u{e9}\"<>".repeat(700))}}))
+        .collect();
+    let answer = serde_json::json!({
+        "ok": true,
+        "channel": "C0TEST",
+        "ts": "1764441120.000100",
+        "message": { "ts": "1764441120.000100", "type": "message", "text": "", "blocks": blocks }
+    });
+    assert!(answer.to_string().len() > 200_000);
+    Mock::given(method("POST"))
+        .and(path("/api/chat.postMessage"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(answer))
+        .mount(&slack)
+        .await;
+    let w = Workdir::new(&target("acme", &format!("{}{PAGE}", pages.uri()), ""));
+    for _ in 0..2 {
+        let mut cmd = w.cmd();
+        cmd.env("SLACK_BOT_TOKEN", SLACK_BOT_TOKEN)
+            .env("SLACK_CHANNEL", "C0TEST")
+            .env("SLACK_API_URL", format!("{}/api", slack.uri()))
+            .arg("check");
+        let out = run(cmd).await;
+        assert_eq!(out.code, 0, "delivered: {out:?}");
+    }
+    assert_eq!(
+        slack_bodies(&slack, "/api/chat.postMessage").await.len(),
+        1,
+        "posted once, not again by the next run"
+    );
 }
 
 #[tokio::test]

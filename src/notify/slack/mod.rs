@@ -556,12 +556,14 @@ impl SlackNotifier {
             } => {
                 let request = ChatPost::new(channel, content, thread_ts.map(String::as_str));
                 let response = self.post_json(endpoint, &request, Some(token)).await?;
-                let body = read_limited(response).await.map_err(|why| {
-                    Failure::Uncertain(format!(
-                        "the connection broke before Slack's answer was read: {}",
-                        self.redact(&why)
-                    ))
-                })?;
+                let body = read_limited(response, ANSWER_BODY_MAX)
+                    .await
+                    .map_err(|why| {
+                        Failure::Uncertain(format!(
+                            "the connection broke before Slack's answer was read: {}",
+                            self.redact(&why)
+                        ))
+                    })?;
                 let answer: ApiAnswer = serde_json::from_slice(&body).map_err(|e| {
                     Failure::Rejected(format!(
                         "Slack's answer could not be read: {}",
@@ -623,7 +625,9 @@ impl SlackNotifier {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
-        let body = read_limited(response).await.unwrap_or_default();
+        let body = read_limited(response, ERROR_BODY_MAX)
+            .await
+            .unwrap_or_default();
         let body = short(&self.redact(String::from_utf8_lossy(&body).trim()));
         let said = if body.is_empty() {
             String::new()
@@ -645,15 +649,25 @@ impl SlackNotifier {
     }
 }
 
-/// The first 64 KiB of an answer's body: all that Slack ever says, and no more of what a
-/// proxy in its place might send.
-async fn read_limited(response: http::Response<hyper::body::Incoming>) -> Result<Bytes, String> {
-    http_body_util::Limited::new(response.into_body(), 64 * 1024)
+/// What an error answer may hold: Slack's code or a proxy's page, cut for a log line anyway.
+const ERROR_BODY_MAX: usize = 64 * 1024;
+/// What a `chat.postMessage` answer may hold: Slack echoes the message it posted, blocks and
+/// all, so a full alert (50 blocks of up to 3,000 characters, escaped) comes back as several
+/// hundred KB. An answer cut short would turn a posted message into one sent again.
+const ANSWER_BODY_MAX: usize = 8 * 1024 * 1024;
+
+/// An answer's body, up to `max` bytes.
+async fn read_limited(
+    response: http::Response<hyper::body::Incoming>,
+    max: usize,
+) -> Result<Bytes, String> {
+    http_body_util::Limited::new(response.into_body(), max)
         .collect()
         .await
         .map(|b| b.to_bytes())
         .map_err(|e| e.to_string())
 }
+
 /// The TLS connector for Slack: ring (the crate's one crypto provider), the platform's
 /// certificate verifier, and plain `http://` too, for local mocks.
 fn https_connector() -> Result<HttpsConnector<HttpConnector>, NotifyError> {
