@@ -117,6 +117,16 @@ fn with_webhook(w: &Workdir, slack: &MockServer) -> assert_cmd::Command {
     cmd
 }
 
+/// `check` in `w` with a bot token, posting to channel C0TEST of the Web API at `api`.
+fn bot_check(w: &Workdir, api: &str) -> assert_cmd::Command {
+    let mut cmd = w.cmd();
+    cmd.env("SLACK_BOT_TOKEN", SLACK_BOT_TOKEN)
+        .env("SLACK_CHANNEL", "C0TEST")
+        .env("SLACK_API_URL", api)
+        .arg("check");
+    cmd
+}
+
 #[tokio::test]
 async fn a_webhook_that_answers_2xx_has_taken_the_message_whatever_its_body() {
     let pages = MockServer::start().await;
@@ -193,12 +203,7 @@ async fn a_bot_message_slack_asks_to_wait_for_or_fails_for_a_moment_is_posted_on
         .mount(&slack)
         .await;
     let w = Workdir::new(&target("acme", &format!("{}{PAGE}", pages.uri()), ""));
-    let mut cmd = w.cmd();
-    cmd.env("SLACK_BOT_TOKEN", SLACK_BOT_TOKEN)
-        .env("SLACK_CHANNEL", "C0TEST")
-        .env("SLACK_API_URL", format!("{}/api", slack.uri()))
-        .arg("check");
-    let out = run(cmd).await;
+    let out = run(bot_check(&w, &format!("{}/api", slack.uri()))).await;
     assert_eq!(out.code, 0, "delivered after the retries: {out:?}");
     assert!(w.snapshots().join("acme.md").is_file(), "stored");
     let bodies = slack_bodies(&slack, "/api/chat.postMessage").await;
@@ -214,12 +219,7 @@ async fn a_bot_message_slack_asks_to_wait_for_or_fails_for_a_moment_is_posted_on
     assert_eq!(bodies[0]["channel"], "C0TEST");
     assert_eq!(bodies[0]["unfurl_links"], false);
     // Nothing is sent again by the next run.
-    let mut again = w.cmd();
-    again
-        .env("SLACK_BOT_TOKEN", SLACK_BOT_TOKEN)
-        .env("SLACK_CHANNEL", "C0TEST")
-        .env("SLACK_API_URL", format!("{}/api", slack.uri()))
-        .arg("check");
+    let again = bot_check(&w, &format!("{}/api", slack.uri()));
     assert_eq!(run(again).await.code, 0);
     assert_eq!(slack_bodies(&slack, "/api/chat.postMessage").await.len(), 4);
 }
@@ -248,12 +248,7 @@ async fn a_bot_message_whose_answer_echoes_a_long_message_is_delivered_once() {
         .await;
     let w = Workdir::new(&target("acme", &format!("{}{PAGE}", pages.uri()), ""));
     for _ in 0..2 {
-        let mut cmd = w.cmd();
-        cmd.env("SLACK_BOT_TOKEN", SLACK_BOT_TOKEN)
-            .env("SLACK_CHANNEL", "C0TEST")
-            .env("SLACK_API_URL", format!("{}/api", slack.uri()))
-            .arg("check");
-        let out = run(cmd).await;
+        let out = run(bot_check(&w, &format!("{}/api", slack.uri()))).await;
         assert_eq!(out.code, 0, "delivered: {out:?}");
     }
     assert_eq!(
