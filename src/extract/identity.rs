@@ -2,7 +2,6 @@
 //! (a home page, a sign-up wall, a hub of links, a "page not found" answered with 200) is not a
 //! new version of the document.
 
-use std::borrow::Cow;
 use std::collections::HashSet;
 
 use super::markdown::comparable;
@@ -34,31 +33,21 @@ fn heading(md: &str) -> Option<String> {
         .map(|l| comparable(l).to_lowercase())
 }
 
-/// A set hashed fast: the sets are rebuilt for every changed page.
-type Set<T> = HashSet<T, foldhash::fast::RandomState>;
-
-fn words(md: &str) -> Set<Cow<'_, str>> {
+fn words(md: &str) -> HashSet<String> {
     md.split(|c: char| !c.is_alphanumeric())
         .filter(|w| w.chars().count() > 2)
-        .map(|w| {
-            // Lowercased unless it is ASCII without a capital (which lowercasing keeps).
-            if w.bytes().any(|b| b.is_ascii_uppercase() || !b.is_ascii()) {
-                Cow::Owned(w.to_lowercase())
-            } else {
-                Cow::Borrowed(w)
-            }
-        })
+        .map(str::to_lowercase)
         .collect()
 }
 
 /// Measures how much of `stored` survives in `now` (both snapshot Markdown).
 pub fn likeness(stored: &str, now: &str) -> Likeness {
     let (a, b) = (lines(stored), lines(now));
-    let (sa, sb): (Set<&str>, Set<&str>) = (
+    let (sa, sb): (HashSet<&str>, HashSet<&str>) = (
         a.iter().map(String::as_str).collect(),
         b.iter().map(String::as_str).collect(),
     );
-    let share = |of: &[String], other: &Set<&str>| {
+    let share = |of: &[String], other: &HashSet<&str>| {
         let total: usize = of.iter().map(|l| l.len()).sum();
         let kept: usize = of
             .iter()
