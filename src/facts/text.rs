@@ -68,38 +68,47 @@ impl Gated {
 
     /// Every match, as the pattern's `find_iter` finds them.
     pub fn find_iter<'h>(&self, text: &'h str) -> std::vec::IntoIter<regex::Match<'h>> {
-        let tail = ascii_from(text);
-        let mut out = Vec::new();
-        let mut at = 0;
-        while let Some((from, re)) = self.next(text, at, tail) {
-            let Some(m) = re.find_at(text, from) else {
-                break;
-            };
-            if m.is_empty() {
-                // Where the next search starts after an empty match is the crate's to say.
-                return self.re.find_iter(text).collect::<Vec<_>>().into_iter();
-            }
-            at = m.end();
-            out.push(m);
-        }
-        out.into_iter()
+        self.every(
+            text,
+            |re, from| re.find_at(text, from),
+            |m| m.range(),
+            || self.re.find_iter(text).collect(),
+        )
     }
 
     /// Every match with its groups, as the pattern's `captures_iter` finds them.
     pub fn captures_iter<'h>(&self, text: &'h str) -> std::vec::IntoIter<regex::Captures<'h>> {
+        self.every(
+            text,
+            |re, from| re.captures_at(text, from),
+            |c| c.get(0).expect("a match has its whole").range(),
+            || self.re.captures_iter(text).collect(),
+        )
+    }
+
+    /// Every match found by `at` (one search from a place, with the regex [`next`](Self::next)
+    /// picks), gate match to gate match; `span` is where a match lies. After an empty match,
+    /// where the next search starts is the crate's to say: `all` is the pattern's own answer.
+    fn every<T>(
+        &self,
+        text: &str,
+        at: impl Fn(&Regex, usize) -> Option<T>,
+        span: impl Fn(&T) -> std::ops::Range<usize>,
+        all: impl FnOnce() -> Vec<T>,
+    ) -> std::vec::IntoIter<T> {
         let tail = ascii_from(text);
         let mut out = Vec::new();
-        let mut at = 0;
-        while let Some((from, re)) = self.next(text, at, tail) {
-            let Some(c) = re.captures_at(text, from) else {
+        let mut from_here = 0;
+        while let Some((from, re)) = self.next(text, from_here, tail) {
+            let Some(found) = at(re, from) else {
                 break;
             };
-            let whole = c.get(0).expect("match");
-            if whole.is_empty() {
-                return self.re.captures_iter(text).collect::<Vec<_>>().into_iter();
+            let range = span(&found);
+            if range.is_empty() {
+                return all().into_iter();
             }
-            at = whole.end();
-            out.push(c);
+            from_here = range.end;
+            out.push(found);
         }
         out.into_iter()
     }
