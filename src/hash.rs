@@ -21,7 +21,12 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 /// `sha256:<hex>` of a text.
 pub fn content_hash(text: &str) -> String {
-    format!("sha256:{}", sha256_hex(text.as_bytes()))
+    content_hash_of(text.as_bytes())
+}
+
+/// `sha256:<hex>` of bytes.
+pub fn content_hash_of(bytes: &[u8]) -> String {
+    format!("sha256:{}", sha256_hex(bytes))
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ use crate::document::{Body, Document, ReadBy, Validators};
 use crate::error::{Error, ExtractError, TargetError};
 use crate::extract::{not_the_document, reads_the_same, Extracted};
 use crate::read::{Earlier, Read, Reader};
-use crate::snapshot::{content_hash, Meta, Snapshot, Store, META_FORMAT};
+use crate::snapshot::{content_hash, Extraction, Meta, Raw, Snapshot, Store, META_FORMAT};
 
 /// A page that had at least this much text and now has less than a fifth of it counts as a
 /// failed fetch, not as a cut policy.
@@ -137,8 +137,22 @@ impl Observer {
                 etag: s.meta.etag.clone(),
                 last_modified: s.meta.last_modified.clone(),
             });
+        // What the stored page extracted to, when it was stored: the very same bytes again are
+        // not parsed.
+        let known = stored.and_then(|s| {
+            store
+                .load_extraction(&target.id)?
+                .valid_for(target.rules.hash(), &s.meta.content_hash)
+        });
         let fetched = self
-            .read(target, validators.as_ref(), None, None, stored, mode)
+            .read(
+                target,
+                validators.as_ref(),
+                None,
+                known.as_ref().map(Earlier::Stored),
+                stored,
+                mode,
+            )
             .await?;
 
         // The stored document with the current rules: the baseline after a rules change, the
@@ -147,8 +161,15 @@ impl Observer {
         let restored = match stored {
             Some(s) if has_raw && (rules_changed || not_modified) => {
                 let url = Url::parse(&s.meta.final_url).unwrap_or_else(|_| target.url.clone());
-                match store.load_raw(&target.id, stored_read.media())? {
-                    Some(body) => {
+                let body = store.load_raw(&target.id, stored_read.media())?;
+                // Known when the stored page is: a 304 parses nothing.
+                let known = body
+                    .as_ref()
+                    .and_then(|b| known.as_ref()?.of_stored(b))
+                    .cloned();
+                match (known, body) {
+                    (Some(extracted), _) => Some(Ok(extracted)),
+                    (None, Some(body)) => {
                         let doc = Document {
                             final_url: url,
                             body,
@@ -157,7 +178,7 @@ impl Observer {
                         };
                         Some(self.reader.extract(doc, target).await.1)
                     }
-                    None => None,
+                    (None, None) => None,
                 }
             }
             _ => None,
@@ -265,7 +286,7 @@ impl Observer {
         // confirm the change instead.
         // The same bytes from the same place extract and diff the same: the second read
         // confirms every change without extracting or diffing again.
-        let first = current.raw.as_ref().map(|body| Earlier {
+        let first = current.raw.as_ref().map(|body| Earlier::ThisRun {
             body,
             final_url: &current.final_url,
             read: current.read,
@@ -434,8 +455,25 @@ fn shrink_guard(
 #[derive(Debug, Clone)]
 pub struct Pending {
     pub snapshot: Snapshot,
-    /// The raw document to keep beside it (`<id>.html` or `<id>.pdf`).
-    pub raw: Option<Body>,
+    /// The raw document to keep beside it (`<id>.html` or `<id>.pdf`), with what it extracted
+    /// to.
+    pub raw: Option<Raw>,
+}
+
+impl Current {
+    /// The raw document read in this run, if one was, with what it extracted to: what is kept
+    /// beside the snapshot.
+    fn kept(&self, target: &Target) -> Option<Raw> {
+        let body = self.raw.clone()?;
+        let extraction = Extraction::new(
+            &body,
+            &self.final_url,
+            self.read,
+            target.rules.hash(),
+            self.extracted.clone(),
+        );
+        Some(Raw { body, extraction })
+    }
 }
 
 impl Observation {
@@ -465,8 +503,10 @@ impl Observation {
                 meta: meta(now, &cur.validators, text_chars, cur.read),
                 markdown: cur.markdown.clone(),
             };
-            let raw = cur.raw.clone();
-            return Some(Pending { snapshot, raw });
+            return Some(Pending {
+                snapshot,
+                raw: cur.kept(t),
+            });
         };
 
         let content_changed = !cur.changes.is_empty();
@@ -507,7 +547,7 @@ impl Observation {
             return None;
         }
         let raw = if content_changed || cur.rebaselined {
-            cur.raw.clone()
+            cur.kept(t)
         } else {
             None
         };

@@ -14,6 +14,7 @@ use crate::document::{extract, Body, Document, Media, ReadBy, Validators};
 use crate::error::{BrowserError, Error, ExtractError, FetchError, TargetError};
 use crate::extract::Extracted;
 use crate::fetch::{Fetched, Fetcher};
+use crate::snapshot::Extraction;
 
 /// What reading a target gave.
 #[derive(Debug)]
@@ -22,24 +23,55 @@ pub enum Read {
     NotModified { final_url: Url },
     /// The document and its content.
     Document(Document, Extracted),
-    /// The same bytes from the same place, read the same way, as the [`Earlier`] read: its
-    /// content stands, and nothing was extracted again.
+    /// The same bytes from the same place, read the same way, as this run's earlier read
+    /// ([`Earlier::ThisRun`]): its content stands, and nothing was extracted again.
     Same,
 }
 
-/// A document this run has read and extracted already: a later read that brings the same bytes
-/// (a confirming fetch of a page that did not change in between) needs no second extraction.
+/// A document read and extracted before: a read that brings the same document again needs no
+/// second extraction.
 #[derive(Debug, Clone, Copy)]
-pub struct Earlier<'a> {
-    pub body: &'a Body,
-    pub final_url: &'a Url,
-    pub read: ReadBy,
+pub enum Earlier<'a> {
+    /// This run's first read (a confirming fetch of a page that did not change in between):
+    /// the same document again is [`Read::Same`].
+    ThisRun {
+        body: &'a Body,
+        final_url: &'a Url,
+        read: ReadBy,
+    },
+    /// The stored raw document as extracted when it was stored: the same document again is
+    /// read as that content, without parsing it.
+    Stored(&'a Extraction),
 }
 
 impl Earlier<'_> {
-    /// Whether `doc` is what this read gave: extraction depends on nothing else.
-    fn gave(&self, doc: &Document) -> bool {
-        self.read == doc.read && *self.final_url == doc.final_url && *self.body == doc.body
+    /// What `doc` reads as without extracting it, if it is the earlier document (extraction
+    /// depends on nothing else).
+    fn again(earlier: Option<Self>, doc: &Document) -> Option<Again> {
+        match earlier? {
+            Earlier::ThisRun {
+                body,
+                final_url,
+                read,
+            } => (read == doc.read && *final_url == doc.final_url && *body == doc.body)
+                .then_some(Again::Same),
+            Earlier::Stored(known) => known.of(doc).cloned().map(Again::Stored),
+        }
+    }
+}
+
+/// A document read again: the same as this run's earlier read, or the stored one.
+enum Again {
+    Same,
+    Stored(Extracted),
+}
+
+impl Again {
+    fn read(self, doc: Document) -> Read {
+        match self {
+            Again::Same => Read::Same,
+            Again::Stored(extracted) => Read::Document(doc, extracted),
+        }
     }
 }
 
@@ -72,7 +104,7 @@ impl Reader {
 
     /// Reads `target` as its `render` says. `validators` make the plain request conditional;
     /// `how` is how an earlier read of this run went (a confirming read goes the same way), and
-    /// `earlier` what it gave: the same document again is [`Read::Same`].
+    /// `earlier` what an earlier read gave: the same document again is not extracted again.
     pub async fn read(
         &self,
         target: &Target,
@@ -100,8 +132,8 @@ impl Reader {
                 }
             }
         };
-        if earlier.is_some_and(|e| e.gave(&plain)) {
-            return Ok(Read::Same);
+        if let Some(again) = Earlier::again(earlier, &plain) {
+            return Ok(again.read(plain));
         }
         let (plain, extracted) = self.extract(plain, target).await;
         match extracted {
@@ -155,11 +187,13 @@ impl Reader {
         if rendered.mime.as_deref().and_then(Media::of_type) == Some(Media::Pdf) {
             // The browser would only show its viewer: the file itself is fetched.
             return match self.fetcher.fetch(&rendered.final_url, None).await? {
-                Fetched::Document(doc) if earlier.is_some_and(|e| e.gave(&doc)) => Ok(Read::Same),
-                Fetched::Document(doc) => {
-                    let (doc, x) = self.extract(doc, target).await;
-                    Ok(Read::Document(doc, x?))
-                }
+                Fetched::Document(doc) => match Earlier::again(earlier, &doc) {
+                    Some(again) => Ok(again.read(doc)),
+                    None => {
+                        let (doc, x) = self.extract(doc, target).await;
+                        Ok(Read::Document(doc, x?))
+                    }
+                },
                 Fetched::NotModified { .. } => Err(TargetError::Internal(
                     "a 304 answered a request without validators",
                 )),
@@ -177,8 +211,8 @@ impl Reader {
             read: ReadBy::Browser,
             validators: Validators::default(),
         };
-        if earlier.is_some_and(|e| e.gave(&doc)) {
-            return Ok(Read::Same);
+        if let Some(again) = Earlier::again(earlier, &doc) {
+            return Ok(again.read(doc));
         }
         let (doc, extracted) = self.extract(doc, target).await;
         Ok(Read::Document(doc, extracted?))
@@ -289,6 +323,65 @@ mod tests {
         reader.extract_budget = EXTRACT_BUDGET;
         let (_, result) = reader.extract(doc(), target).await;
         assert!(result.is_ok(), "{result:?}");
+    }
+
+    #[tokio::test]
+    async fn the_stored_page_served_again_is_read_as_stored_without_being_parsed() {
+        use wiremock::matchers::path;
+        use wiremock::{Mock, MockServer, ResponseTemplate};
+
+        let server = MockServer::start().await;
+        let page = |text: &str| {
+            ResponseTemplate::new(200).set_body_raw(
+                format!("<html><body><main><h1>Privacy</h1><p>{text}</p></main></body></html>"),
+                "text/html; charset=utf-8",
+            )
+        };
+        let serve = |text: &str| Mock::given(path("/privacy")).respond_with(page(text));
+        let text = "We keep the data you give us for thirty days and delete it after that.";
+        serve(text).mount(&server).await;
+        let config = Config::builtin().expect("built-in config");
+        let reader = Reader::new(&config).expect("reader");
+        let mut target = config.targets[0].clone();
+        target.url = Url::parse(&format!("{}/privacy", server.uri())).unwrap();
+        target.render = Render::Never;
+        let words = |read: Read| match read {
+            Read::Document(_, x) => x.markdown(),
+            other => panic!("not a document: {other:?}"),
+        };
+
+        let Read::Document(doc, parsed) = reader.read(&target, None, None, None).await.unwrap()
+        else {
+            panic!("not a document")
+        };
+        assert!(parsed.markdown().contains("thirty days"));
+        // What the store kept for these bytes; marked, so that a parse would show.
+        let mut kept = parsed.clone();
+        kept.root = "kept".into();
+        let known = Extraction::new(
+            &doc.body,
+            &doc.final_url,
+            doc.read,
+            target.rules.hash(),
+            kept,
+        );
+        let again = reader
+            .read(&target, None, None, Some(Earlier::Stored(&known)))
+            .await
+            .unwrap();
+        let Read::Document(_, x) = again else {
+            panic!("not a document")
+        };
+        assert_eq!(x.root, "kept", "the same bytes are read as stored");
+
+        // One character more, and the page is parsed.
+        server.reset().await;
+        serve(&text.replace("days", "days!")).mount(&server).await;
+        let changed = reader
+            .read(&target, None, None, Some(Earlier::Stored(&known)))
+            .await
+            .unwrap();
+        assert!(words(changed).contains("thirty days!"));
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! The journal that commits one target's snapshot: `.policy-watch/commit.json` names which
 //! temporary files the store staged become which of that target's files. It is obeyed only
 //! when every name in it is one the store itself stages — `<id>.md`, `<id>.json`, `<id>.html`,
-//! `<id>.pdf` or `<id>.state.json` of one target id, from `<that name>.<pid>.<n>.tmp` in the
-//! private folder. Anything else (a path, a `..`, another file's name, a link) is refused
+//! `<id>.pdf`, `<id>.extracted.json` or `<id>.state.json` of one target id, from
+//! `<that name>.<pid>.<n>.tmp` in the private folder. Anything else (a path, a `..`, another file's name, a link) is refused
 //! whole: nothing is renamed, nothing is deleted, and the run stops before any delivery.
 
 use std::path::{Path, PathBuf};
@@ -19,7 +19,7 @@ pub(super) const JOURNAL: &str = "commit.json";
 const MAX_JOURNAL_BYTES: u64 = 64 * 1024;
 
 /// The extensions of a target's files, as the journal may name them.
-const EXTENSIONS: [&str; 5] = ["md", "json", "html", "pdf", "state.json"];
+const EXTENSIONS: [&str; 6] = ["md", "json", "html", "pdf", "state.json", "extracted.json"];
 
 /// What help a refused journal comes with.
 const HELP: &str = "policy-watch writes this journal only for files it staged itself; it did not obey it and left it and every file it names as they are. If it was not left by a killed policy-watch run (check `git log -- snapshots/.policy-watch`), someone put it there: remove it and look at what it names";
@@ -161,6 +161,7 @@ mod tests {
         assert_eq!(
             journal(&[
                 ("a.html.12.0.tmp", "a.html"),
+                ("a.extracted.json.12.4.tmp", "a.extracted.json"),
                 ("a.md.12.1.tmp", "a.md"),
                 ("a.json.12.2.tmp", "a.json"),
                 ("a.state.json.12.3.tmp", "a.state.json"),

@@ -1,5 +1,5 @@
-//! The store under `snapshots/`: per target `<id>.md`, `<id>.json`, `<id>.html` and the alert
-//! state `<id>.state.json`. Reads only what it wrote and checks that it holds together; writes
+//! The store under `snapshots/`: per target `<id>.md`, `<id>.json`, `<id>.html` (what it
+//! extracted to in `<id>.extracted.json`) and the alert state `<id>.state.json`. Reads only what it wrote and checks that it holds together; writes
 //! atomically, and only what really changed; one run at a time holds it.
 //!
 //! Its own working files (the lock, who holds it, files staged for a commit) live in
@@ -8,6 +8,7 @@
 //! link is never followed, and a journal that names anything but files the store staged is
 //! refused.
 
+mod extraction;
 mod files;
 mod journal;
 mod state;
@@ -24,6 +25,7 @@ use crate::error::{Refusal, StoreError, TargetError};
 use files::{open_lock, read_own, replace, sync_dir, write_temp, OpenError};
 use journal::{Journal, JOURNAL};
 
+pub use extraction::Extraction;
 pub use files::printable;
 pub use state::{LegacyState, LoadedState, LEGACY_STATE};
 
@@ -36,6 +38,9 @@ const SELF_IGNORE: &str = "# policy-watch's lock and temporary files: never comm
 /// The file in the private folder that says which run holds the lock (the lock file itself is
 /// never written, so that it stays byte-identical from run to run).
 const HOLDER: &str = "running";
+
+/// `<id>.extracted.json`: what the raw document extracted to.
+const EXTRACTION: &str = "extracted.json";
 
 /// The largest snapshot file that is read back (pages are capped well below this).
 const MAX_SNAPSHOT_BYTES: u64 = 1 << 30;
@@ -80,6 +85,14 @@ pub struct Snapshot {
 }
 
 pub use crate::hash::content_hash;
+
+/// The raw document kept beside a snapshot (`<id>.html` or `<id>.pdf`), and what it extracted
+/// to.
+#[derive(Debug, Clone)]
+pub struct Raw {
+    pub body: Body,
+    pub extraction: Extraction,
+}
 
 /// The snapshot folder.
 #[derive(Debug, Clone)]
@@ -403,21 +416,40 @@ impl Store {
         }
     }
 
-    /// Stores a snapshot (and the raw document, when given) at once: [`stage`](Self::stage)
-    /// then [`commit`](Self::commit). Returns whether anything was written.
-    pub fn save(&self, snapshot: &Snapshot, raw: Option<&Body>) -> Result<bool, StoreError> {
+    /// What the stored raw document of `id` extracted to (`<id>.extracted.json`), if the
+    /// store wrote one that reads. It only saves work, so a file that does not read is not used
+    /// (the page is parsed instead), and says so in the log.
+    pub fn load_extraction(&self, id: &str) -> Option<Extraction> {
+        let path = self.path(id, EXTRACTION);
+        let bytes = match read_own(&path, extraction::MAX_EXTRACTION_BYTES) {
+            Ok(bytes) => bytes?,
+            Err(e) => {
+                tracing::debug!(file = %path.display(), error = %e, "not used");
+                return None;
+            }
+        };
+        serde_json::from_slice(&bytes)
+            .inspect_err(|e| tracing::debug!(file = %path.display(), error = %e, "not used"))
+            .ok()
+    }
+
+    /// Stores a snapshot (and the raw document, when given, with what it extracted to) at once:
+    /// [`stage`](Self::stage) then [`commit`](Self::commit). Returns whether anything was
+    /// written.
+    pub fn save(&self, snapshot: &Snapshot, raw: Option<&Raw>) -> Result<bool, StoreError> {
         let staged = self.stage(&snapshot.meta.id, Some((snapshot, raw)), None)?;
         self.commit(staged)
     }
 
-    /// Stages one target's commit: its snapshot (and raw HTML) and its alert state, each when
-    /// given and different from what the folder holds, are written and synced as temporary
-    /// files in the private folder, with the journal that names them. Nothing is in place yet;
-    /// a full disk fails here, before the alert is delivered, and leaves nothing behind.
+    /// Stages one target's commit: its snapshot (and raw document with what it extracted to)
+    /// and its alert state, each when given and different from what the folder holds, are
+    /// written and synced as temporary files in the private folder, with the journal that
+    /// names them. Nothing is in place yet; a full disk fails here, before the alert is
+    /// delivered, and leaves nothing behind.
     pub fn stage(
         &self,
         id: &str,
-        snapshot: Option<(&Snapshot, Option<&Body>)>,
+        snapshot: Option<(&Snapshot, Option<&Raw>)>,
         state: Option<&TargetState>,
     ) -> Result<Staged, StoreError> {
         let mut files: Vec<(PathBuf, Vec<u8>)> = Vec::new();
@@ -425,13 +457,16 @@ impl Store {
         if let Some((snapshot, raw)) = snapshot {
             let mut meta = serde_json::to_string_pretty(&snapshot.meta).expect("meta serialises");
             meta.push('\n');
-            if let Some(raw) = raw {
-                files.push((self.path(id, raw.media().ext()), raw.bytes().to_vec()));
-                let other = match raw.media() {
+            if let Some(Raw { body, extraction }) = raw {
+                files.push((self.path(id, body.media().ext()), body.bytes().to_vec()));
+                let other = match body.media() {
                     Media::Html => Media::Pdf,
                     Media::Pdf => Media::Html,
                 };
                 stale = Some(self.path(id, other.ext())).filter(|p| p.is_file());
+                // Beside the raw document it was made from; before the metadata, so that a
+                // kill in between leaves it with the old snapshot's content (not used).
+                files.push((self.path(id, EXTRACTION), extraction.bytes()));
             }
             files.push((self.path(id, "md"), snapshot.markdown.as_bytes().to_vec()));
             // Written last: the metadata is the commit point of a snapshot.
@@ -535,16 +570,57 @@ mod tests {
         }
     }
 
+    /// A raw document as stored, with what it extracted to.
+    fn raw(body: Body) -> Raw {
+        let url = url::Url::parse("https://a.example/").unwrap();
+        let read = match body.media() {
+            Media::Html => ReadBy::Http,
+            Media::Pdf => ReadBy::Pdf,
+        };
+        let extracted = crate::extract::Extracted {
+            blocks: Vec::new(),
+            ids: Default::default(),
+            lang: None,
+            root: "body".into(),
+        };
+        let extraction = Extraction::new(&body, &url, read, "r", extracted);
+        Raw { body, extraction }
+    }
+
+    #[test]
+    fn an_extraction_file_that_is_a_link_or_not_json_is_not_used() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path().join("snapshots"));
+        let page = raw(Body::Html("<p>hello</p>".into()));
+        store.save(&snap("hello\n"), Some(&page)).unwrap();
+        let path = store.dir().join("a.extracted.json");
+        let elsewhere = dir.path().join("elsewhere.json");
+        std::fs::rename(&path, &elsewhere).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, &path).unwrap();
+        assert_eq!(store.load_extraction("a"), None, "a link is not followed");
+        std::fs::remove_file(&path).unwrap();
+        std::fs::write(&path, "{not json").unwrap();
+        assert_eq!(store.load_extraction("a"), None);
+        assert_eq!(
+            store.load("a").unwrap(),
+            Some(snap("hello\n")),
+            "the snapshot stands"
+        );
+    }
+
     #[test]
     fn a_page_that_became_a_pdf_keeps_only_the_pdf() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::new(dir.path());
         store
-            .save(&snap("page\n"), Some(&Body::Html("<p>page</p>".into())))
+            .save(
+                &snap("page\n"),
+                Some(&raw(Body::Html("<p>page</p>".into()))),
+            )
             .unwrap();
         assert!(store.has_raw("a", Media::Html));
         let pdf = Body::Pdf(b"%PDF-1.4 ...".to_vec());
-        store.save(&snap("pdf\n"), Some(&pdf)).unwrap();
+        store.save(&snap("pdf\n"), Some(&raw(pdf.clone()))).unwrap();
         assert!(!store.has_raw("a", Media::Html), "the stale page is gone");
         assert_eq!(store.load_raw("a", Media::Pdf).unwrap(), Some(pdf));
     }
@@ -554,9 +630,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::new(dir.path().join("snapshots"));
         assert_eq!(store.load("a").unwrap(), None);
-        let page = Body::Html("<p>hello</p>".into());
+        let page = raw(Body::Html("<p>hello</p>".into()));
         assert!(store.save(&snap("hello\n"), Some(&page)).unwrap());
         assert_eq!(store.load("a").unwrap(), Some(snap("hello\n")));
+        assert_eq!(store.load_extraction("a"), Some(page.extraction.clone()));
         assert!(!store.save(&snap("hello\n"), Some(&page)).unwrap());
         let leftovers: Vec<_> = std::fs::read_dir(store.dir())
             .unwrap()

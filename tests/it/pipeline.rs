@@ -524,6 +524,33 @@ async fn not_modified_answers_keep_everything_as_it_was() {
 }
 
 #[tokio::test]
+async fn a_kept_extraction_that_disagrees_with_its_snapshot_is_not_trusted() {
+    let server = MockServer::start().await;
+    let w = gitbook_watch(&server).await;
+    w.run(&["check"]).await;
+    let kept = w.snapshots().join("crossengage-privacy.extracted.json");
+    let text = std::fs::read_to_string(&kept).expect("the extraction is kept beside the page");
+    assert!(text.contains("Appcues"), "{text}");
+    // Someone edits it by hand: it no longer says what the snapshot says.
+    std::fs::write(&kept, text.replace("Appcues", "Appcuez")).unwrap();
+    let before = w.snapshot_files();
+    let run = w.run(&["check"]).await;
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("unchanged"), "{}", run.stdout);
+    assert!(!run.stdout.contains("Appcuez"), "{}", run.stdout);
+    assert_eq!(
+        w.snapshot_files(),
+        before,
+        "an unchanged run writes nothing"
+    );
+    // A real change is still one, and the kept extraction is made again with it.
+    reserve(&server, PAGE, fixture("gitbook/edit-word.html")).await;
+    let edit = w.run(&["check"]).await;
+    assert!(edit.stdout.contains("phone number"), "{}", edit.stdout);
+    assert!(!std::fs::read_to_string(&kept).unwrap().contains("Appcuez"));
+}
+
+#[tokio::test]
 async fn changed_extraction_rules_rebaseline_from_the_stored_page_instead_of_alerting() {
     let server = MockServer::start().await;
     let w = gitbook_watch(&server).await;

@@ -775,7 +775,13 @@ async fn a_run_rewrites_only_the_files_of_the_target_that_changed() {
         .collect();
     assert_eq!(
         rewritten,
-        ["b.html", "b.json", "b.md", "b.state.json"],
+        [
+            "b.extracted.json",
+            "b.html",
+            "b.json",
+            "b.md",
+            "b.state.json"
+        ],
         "only b's files are written"
     );
 }

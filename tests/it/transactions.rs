@@ -526,6 +526,7 @@ async fn no_working_file_is_ever_visible_to_git() {
     assert_eq!(
         names,
         [
+            "snapshots/a.extracted.json",
             "snapshots/a.html",
             "snapshots/a.json",
             "snapshots/a.md",
