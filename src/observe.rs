@@ -163,10 +163,7 @@ impl Observer {
                 let url = Url::parse(&s.meta.final_url).unwrap_or_else(|_| target.url.clone());
                 let body = store.load_raw(&target.id, stored_read.media())?;
                 // Known when the stored page is: a 304 parses nothing.
-                let known = body
-                    .as_ref()
-                    .and_then(|b| known.as_ref()?.of_stored(b))
-                    .cloned();
+                let known = body.as_ref().and_then(|b| known.as_ref()?.of_stored(b));
                 match (known, body) {
                     (Some(extracted), _) => Some(Ok(extracted)),
                     (None, Some(body)) => {
@@ -470,7 +467,7 @@ impl Current {
             &self.final_url,
             self.read,
             target.rules.hash(),
-            self.extracted.clone(),
+            &self.extracted,
         );
         Some(Raw { body, extraction })
     }

@@ -55,7 +55,7 @@ impl Earlier<'_> {
                 read,
             } => (read == doc.read && *final_url == doc.final_url && *body == doc.body)
                 .then_some(Again::Same),
-            Earlier::Stored(known) => known.of(doc).cloned().map(Again::Stored),
+            Earlier::Stored(known) => known.of(doc).map(Again::Stored),
         }
     }
 }
@@ -330,6 +330,8 @@ mod tests {
         use wiremock::matchers::path;
         use wiremock::{Mock, MockServer, ResponseTemplate};
 
+        use crate::hash::content_hash;
+
         let server = MockServer::start().await;
         let page = |text: &str| {
             ResponseTemplate::new(200).set_body_raw(
@@ -363,8 +365,10 @@ mod tests {
             &doc.final_url,
             doc.read,
             target.rules.hash(),
-            kept,
-        );
+            &kept,
+        )
+        .valid_for(target.rules.hash(), &content_hash(&kept.markdown()))
+        .expect("the same rules");
         let again = reader
             .read(&target, None, None, Some(Earlier::Stored(&known)))
             .await

@@ -130,8 +130,15 @@ fn create_new(path: &Path) -> std::io::Result<File> {
 }
 
 /// Writes `bytes` to a new temporary file in `work` named after `target`
-/// (`<name>.<pid>.<n>.tmp`), synced; removes it again when the write fails (a full disk).
-pub(super) fn write_temp(work: &Path, target: &Path, bytes: &[u8]) -> std::io::Result<PathBuf> {
+/// (`<name>.<pid>.<n>.tmp`), synced unless it is not `durable` (a file whose loss or damage in a
+/// crash is harmless: it is checked when read and passed over); removes it again when the
+/// write fails (a full disk).
+pub(super) fn write_temp(
+    work: &Path,
+    target: &Path,
+    bytes: &[u8],
+    durable: bool,
+) -> std::io::Result<PathBuf> {
     let name = target
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -147,7 +154,9 @@ pub(super) fn write_temp(work: &Path, target: &Path, bytes: &[u8]) -> std::io::R
         }
         return Err(std::io::Error::other("no free temporary file name"));
     };
-    let written = file.write_all(bytes).and_then(|()| file.sync_all());
+    let written = file
+        .write_all(bytes)
+        .and_then(|()| if durable { file.sync_all() } else { Ok(()) });
     drop(file);
     match written {
         Ok(()) => Ok(tmp),
@@ -161,7 +170,7 @@ pub(super) fn write_temp(work: &Path, target: &Path, bytes: &[u8]) -> std::io::R
 /// Writes `bytes` to `path` through a synced temporary file in `work` and a rename: a reader
 /// never sees half a file, and a link at `path` is replaced, never followed.
 pub(super) fn replace(work: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let tmp = write_temp(work, path, bytes)?;
+    let tmp = write_temp(work, path, bytes, true)?;
     std::fs::rename(&tmp, path).inspect_err(|_| {
         let _ = std::fs::remove_file(&tmp);
     })

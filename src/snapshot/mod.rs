@@ -273,8 +273,13 @@ impl Store {
         })?;
         self.remove_leftovers();
         // A folder that takes no file must fail the run before any alert goes out.
-        let probe = write_temp(&work, Path::new("probe"), b"policy-watch write probe\n")
-            .map_err(not_writable)?;
+        let probe = write_temp(
+            &work,
+            Path::new("probe"),
+            b"policy-watch write probe\n",
+            true,
+        )
+        .map_err(not_writable)?;
         let _ = std::fs::remove_file(&probe);
         Ok(lock)
     }
@@ -428,7 +433,7 @@ impl Store {
                 return None;
             }
         };
-        serde_json::from_slice(&bytes)
+        Extraction::from_bytes(&bytes)
             .inspect_err(|e| tracing::debug!(file = %path.display(), error = %e, "not used"))
             .ok()
     }
@@ -452,30 +457,39 @@ impl Store {
         snapshot: Option<(&Snapshot, Option<&Raw>)>,
         state: Option<&TargetState>,
     ) -> Result<Staged, StoreError> {
-        let mut files: Vec<(PathBuf, Vec<u8>)> = Vec::new();
+        // (path, bytes, whether it must survive a crash of the machine)
+        let mut files: Vec<(PathBuf, Vec<u8>, bool)> = Vec::new();
         let mut stale = None;
         if let Some((snapshot, raw)) = snapshot {
             let mut meta = serde_json::to_string_pretty(&snapshot.meta).expect("meta serialises");
             meta.push('\n');
             if let Some(Raw { body, extraction }) = raw {
-                files.push((self.path(id, body.media().ext()), body.bytes().to_vec()));
+                files.push((
+                    self.path(id, body.media().ext()),
+                    body.bytes().to_vec(),
+                    true,
+                ));
                 let other = match body.media() {
                     Media::Html => Media::Pdf,
                     Media::Pdf => Media::Html,
                 };
                 stale = Some(self.path(id, other.ext())).filter(|p| p.is_file());
-                // Beside the raw document it was made from; before the metadata, so that a
-                // kill in between leaves it with the old snapshot's content (not used).
-                files.push((self.path(id, EXTRACTION), extraction.bytes()));
+                // Not synced: it only saves work, and whatever a crash of the machine leaves of
+                // it does not parse or does not match the snapshot, and is passed over.
+                files.push((self.path(id, EXTRACTION), extraction.bytes(), false));
             }
-            files.push((self.path(id, "md"), snapshot.markdown.as_bytes().to_vec()));
+            files.push((
+                self.path(id, "md"),
+                snapshot.markdown.as_bytes().to_vec(),
+                true,
+            ));
             // Written last: the metadata is the commit point of a snapshot.
-            files.push((self.path(id, "json"), meta.into_bytes()));
+            files.push((self.path(id, "json"), meta.into_bytes(), true));
         }
         if let Some(state) = state {
-            files.push((self.state_path(id), state::state_bytes(state)));
+            files.push((self.state_path(id), state::state_bytes(state), true));
         }
-        files.retain(|(path, bytes)| {
+        files.retain(|(path, bytes, _)| {
             !matches!(read_own(path, MAX_SNAPSHOT_BYTES), Ok(Some(old)) if old == *bytes)
         });
         let mut staged = Staged::default();
@@ -485,11 +499,12 @@ impl Store {
         }
         let work = self.work_dir_checked()?;
         let mut renames = Vec::new();
-        for (path, bytes) in &files {
-            let tmp = write_temp(&work, path, bytes).map_err(|error| StoreError::Write {
-                path: path.clone(),
-                error,
-            })?;
+        for (path, bytes, durable) in &files {
+            let tmp =
+                write_temp(&work, path, bytes, *durable).map_err(|error| StoreError::Write {
+                    path: path.clone(),
+                    error,
+                })?;
             renames.push((name_of(&tmp), name_of(path)));
             staged.temps.push(tmp);
         }
@@ -497,10 +512,11 @@ impl Store {
         debug_assert_eq!(journal.check(), Ok(()));
         let text = serde_json::to_vec(&journal).expect("journal serialises");
         let journal_path = work.join(JOURNAL);
-        let tmp = write_temp(&work, &journal_path, &text).map_err(|error| StoreError::Write {
-            path: journal_path,
-            error,
-        })?;
+        let tmp =
+            write_temp(&work, &journal_path, &text, true).map_err(|error| StoreError::Write {
+                path: journal_path,
+                error,
+            })?;
         staged.journal = Some(tmp);
         Ok(staged)
     }
@@ -583,7 +599,7 @@ mod tests {
             lang: None,
             root: "body".into(),
         };
-        let extraction = Extraction::new(&body, &url, read, "r", extracted);
+        let extraction = Extraction::new(&body, &url, read, "r", &extracted);
         Raw { body, extraction }
     }
 
@@ -597,10 +613,13 @@ mod tests {
         let elsewhere = dir.path().join("elsewhere.json");
         std::fs::rename(&path, &elsewhere).unwrap();
         std::os::unix::fs::symlink(&elsewhere, &path).unwrap();
-        assert_eq!(store.load_extraction("a"), None, "a link is not followed");
+        assert!(
+            store.load_extraction("a").is_none(),
+            "a link is not followed"
+        );
         std::fs::remove_file(&path).unwrap();
         std::fs::write(&path, "{not json").unwrap();
-        assert_eq!(store.load_extraction("a"), None);
+        assert!(store.load_extraction("a").is_none());
         assert_eq!(
             store.load("a").unwrap(),
             Some(snap("hello\n")),
@@ -633,7 +652,8 @@ mod tests {
         let page = raw(Body::Html("<p>hello</p>".into()));
         assert!(store.save(&snap("hello\n"), Some(&page)).unwrap());
         assert_eq!(store.load("a").unwrap(), Some(snap("hello\n")));
-        assert_eq!(store.load_extraction("a"), Some(page.extraction.clone()));
+        let kept = store.load_extraction("a").expect("kept beside the page");
+        assert_eq!(kept.bytes(), page.extraction.bytes());
         assert!(!store.save(&snap("hello\n"), Some(&page)).unwrap());
         let leftovers: Vec<_> = std::fs::read_dir(store.dir())
             .unwrap()
