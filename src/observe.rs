@@ -160,42 +160,9 @@ impl Observer {
         let not_modified = matches!(fetched, Read::NotModified { .. });
         let restored = match stored {
             Some(s) if has_raw && (rules_changed || not_modified) => {
-                let url = Url::parse(&s.meta.final_url).unwrap_or_else(|_| target.url.clone());
-                let body = store.load_raw(&target.id, stored_read.media())?;
-                // Known when the stored page is: a 304 parses nothing.
-                let known = body.as_ref().and_then(|b| known.as_ref()?.of_stored(b));
-                match (known, body) {
-                    (Some(extracted), _) => Some(Ok(extracted)),
-                    (None, Some(body)) => {
-                        let doc = Document {
-                            final_url: url,
-                            body,
-                            read: stored_read,
-                            validators: Validators::default(),
-                        };
-                        Some(self.reader.extract(doc, target).await.1)
-                    }
-                    (None, None) => None,
-                }
+                self.restore(target, s, store, known.as_ref()).await?
             }
             _ => None,
-        };
-        // A stored page that no longer extracts is damaged (`accept` repairs it) — unless the
-        // page as served now fails too: then the rules or the site are at fault, and that
-        // failure is what is reported (the read above has returned it already).
-        let restored = match restored {
-            Some(Err(e)) => {
-                return Err(TargetError::Damaged {
-                    id: target.id.clone(),
-                    file: store
-                        .raw_path(&target.id, stored_read.media())
-                        .display()
-                        .to_string(),
-                    why: format!("the stored page does not extract with the current rules ({e})"),
-                });
-            }
-            Some(Ok(r)) => Some(r),
-            None => None,
         };
         // Borrowed from the snapshot unless re-made: an unchanged page copies nothing.
         let baseline: Option<Cow<'_, str>> = match (stored, &restored) {
@@ -270,17 +237,69 @@ impl Observer {
         if changes.is_empty() && !moved {
             return Ok(current);
         }
+        current.changes = changes;
+        current.moved_from = moved.then(|| stored.meta.final_url.clone());
         if !mode.confirm || current.raw.is_none() {
-            current.changes = changes;
-            current.moved_from = moved.then(|| stored.meta.final_url.clone());
             return Ok(current);
         }
+        self.confirm(target, current, baseline, stored, earlier, mode)
+            .await
+    }
 
-        // Confirm: what changed the same way in a second read is the change; what differs
-        // between the two reads is volatile (a per-request token, a truncated transfer, what
-        // a page's scripts make differently on each render). The second read goes the way
-        // the first went, without validators. When it fails, an earlier run's first read may
-        // confirm the change instead.
+    /// The stored raw document extracted with the current rules (from what it extracted to
+    /// when it was stored, when that still holds); `None` when it is gone. One that no longer
+    /// extracts is damaged (`accept` repairs it) — the caller has read the page as served now
+    /// first: when that fails too, the rules or the site are at fault, and that failure is what
+    /// is reported.
+    async fn restore(
+        &self,
+        target: &Target,
+        stored: &Snapshot,
+        store: &Store,
+        known: Option<&Extraction>,
+    ) -> Result<Option<Extracted>, TargetError> {
+        let read = stored.meta.read;
+        let Some(body) = store.load_raw(&target.id, read.media())? else {
+            return Ok(None);
+        };
+        // A 304 parses nothing when the stored page's content is known.
+        if let Some(extracted) = known.and_then(|k| k.of_stored(&body)) {
+            return Ok(Some(extracted));
+        }
+        let doc = Document {
+            final_url: Url::parse(&stored.meta.final_url).unwrap_or_else(|_| target.url.clone()),
+            body,
+            read,
+            validators: Validators::default(),
+        };
+        match self.reader.extract(doc, target).await.1 {
+            Ok(extracted) => Ok(Some(extracted)),
+            Err(e) => Err(TargetError::Damaged {
+                id: target.id.clone(),
+                file: store
+                    .raw_path(&target.id, read.media())
+                    .display()
+                    .to_string(),
+                why: format!("the stored page does not extract with the current rules ({e})"),
+            }),
+        }
+    }
+
+    /// Confirms `current`'s changes against `baseline` (and its move away from where `stored`
+    /// was read) with a second read: what changed the same way in both reads is the change;
+    /// what differs between them is volatile (a per-request token, a truncated transfer, what a
+    /// page's scripts make differently on each render). The second read goes the way the first
+    /// went, without validators. When it fails, an `earlier` run's first read may confirm the
+    /// change instead.
+    async fn confirm(
+        &self,
+        target: &Target,
+        mut current: Current,
+        baseline: Cow<'_, str>,
+        stored: &Snapshot,
+        earlier: Option<&Unconfirmed>,
+        mode: Mode,
+    ) -> Result<Current, TargetError> {
         // The same bytes from the same place extract and diff the same: the second read
         // confirms every change without extracting or diffing again.
         let first = current.raw.as_ref().map(|body| Earlier::ThisRun {
@@ -292,29 +311,22 @@ impl Observer {
             .read(target, None, Some(current.read), first, Some(stored), mode)
             .await;
         let (doc2, extracted2) = match second {
-            Ok(Read::Same) => {
-                current.changes = changes;
-                current.moved_from = moved.then(|| stored.meta.final_url.clone());
-                return Ok(current);
-            }
+            Ok(Read::Same) => return Ok(current),
             Ok(Read::Document(doc, extracted)) => (doc, extracted),
             Ok(_) => {
                 return Err(TargetError::Internal(
                     "a 304 answered a request without validators",
                 ))
             }
-            Err(error) => {
-                return by_earlier_run(current, changes, moved, stored, earlier, error);
-            }
+            Err(error) => return by_earlier_run(current, stored, earlier, error),
         };
         let markdown2 = extracted2.markdown();
         // The same content from the same place diffs the same: the second read confirms every
         // change without diffing again.
         if markdown2 == current.markdown && doc2.final_url == current.final_url {
-            current.changes = changes;
-            current.moved_from = moved.then(|| stored.meta.final_url.clone());
             return Ok(current);
         }
+        let changes = std::mem::take(&mut current.changes);
         let changes2 = diff::diff(&baseline, &markdown2);
         // Sets, not scans: a page rewritten from top to bottom has thousands of changes.
         let first: HashSet<&Change> = changes.iter().collect();
@@ -326,8 +338,9 @@ impl Observer {
             .collect();
         current.volatile = (changes.len() - confirmed.len())
             + changes2.iter().filter(|c| !first.contains(c)).count();
-        current.moved_from =
-            (moved && doc2.final_url == current.final_url).then(|| stored.meta.final_url.clone());
+        if doc2.final_url != current.final_url {
+            current.moved_from = None;
+        }
         // Keep the read with fewer changes beyond the confirmed ones: a truncated or
         // decorated transfer is never the one stored.
         if changes2.len() < changes.len() {
@@ -366,17 +379,18 @@ impl Observer {
     }
 }
 
-/// The confirming fetch failed (`error`): what this run's first fetch saw (`current`, with
-/// `changes` and whether the URL `moved`) is confirmed by as much of it as an earlier run's
-/// first fetch saw the same way. Otherwise it is remembered, and the target fails this run.
+/// The confirming fetch failed (`error`): what this run's first fetch saw (`current`, with its
+/// changes and whether the URL moved, not yet confirmed) is confirmed by as much of it as an
+/// earlier run's first fetch saw the same way. Otherwise it is remembered, and the target fails
+/// this run.
 fn by_earlier_run(
     mut current: Current,
-    changes: Vec<Change>,
-    moved: bool,
     stored: &Snapshot,
     earlier: Option<&Unconfirmed>,
     error: TargetError,
 ) -> Result<Current, TargetError> {
+    let changes = std::mem::take(&mut current.changes);
+    let moved = current.moved_from.is_some();
     let seen = Unconfirmed {
         content: content_hash(&current.markdown),
         changes: if changes.len() <= UNCONFIRMED_KEPT {
