@@ -19,9 +19,10 @@
 #   SHARDS=0        N > 1: also run the policy-watch binary as N concurrent shard processes
 #   PORTS=30 KB=100 DELAY_MS=50  the pages (as check300.sh)   RUN_TIMEOUT=900 per run
 #   KEEP=1          keep the work folder
-#   PROFILE         a command line that wraps this tree's binary in its changed run, e.g.
-#                   PROFILE="perf record -e cpu-clock -F 1000 -g -o /tmp/changed.perf" (a binary
-#                   with symbols: CARGO_PROFILE_RELEASE_STRIP=none cargo build --release)
+#   PROFILE         a command line that wraps this tree's binary in one kind of run, e.g.
+#                   PROFILE="perf record -e cpu-clock -F 1000 -g -o changed.perf" (a binary
+#                   with symbols: `cargo build --profile profiling`, then PW_BIN=target/profiling/…)
+#   PROFILE_RUN=changed  which run PROFILE wraps: first, unchanged or changed
 #
 # Every tool runs in a fresh folder per repetition, the tools of one repetition one after the
 # other, so load from elsewhere on the machine hits them alike: quote ratios of medians taken
@@ -174,19 +175,24 @@ measure_shards() {
   done
 }
 
+# wrap TOOL RUN: the PROFILE command line, when it wraps this tool's run of this kind.
+wrap() {
+  if [ -n "${PROFILE:-}" ] && [ "$1" = policy-watch ] && [ "$2" = "${PROFILE_RUN:-changed}" ]; then
+    echo "$PROFILE"
+  fi
+}
+
 run_pw() { # $1: tool label, $2: binary, $3: N, $4: repetition
   local dir="$work/$1-$3-$4"
   write_pw_config "$dir"
   revision 0
   echo "== [$4/$REPEAT] N=$3 $1: first run" >&2
-  measure "$1.$3.first.$4" "$dir" "$2" --config "$dir/policy-watch.toml" check
+  measure "$1.$3.first.$4" "$dir" $(wrap "$1" first) "$2" --config "$dir/policy-watch.toml" check
   echo "== [$4/$REPEAT] N=$3 $1: unchanged run" >&2
-  measure "$1.$3.unchanged.$4" "$dir" "$2" --config "$dir/policy-watch.toml" check
+  measure "$1.$3.unchanged.$4" "$dir" $(wrap "$1" unchanged) "$2" --config "$dir/policy-watch.toml" check
   revision 1
   echo "== [$4/$REPEAT] N=$3 $1: every page changed" >&2
-  local wrap=()
-  if [ -n "${PROFILE:-}" ] && [ "$1" = policy-watch ]; then read -ra wrap <<<"$PROFILE"; fi
-  measure "$1.$3.changed.$4" "$dir" "${wrap[@]}" "$2" --config "$dir/policy-watch.toml" check
+  measure "$1.$3.changed.$4" "$dir" $(wrap "$1" changed) "$2" --config "$dir/policy-watch.toml" check
   rm -rf "$dir"
 }
 
