@@ -135,11 +135,13 @@ pub(super) fn replay(dir: &Path, work: &Path) -> Result<(), StoreError> {
         std::fs::rename(&tmp, &dest).map_err(|error| StoreError::Write { path: dest, error })?;
     }
     sync_dir(dir);
+    // The removal is not synced: a journal that comes back after a crash names files whose
+    // content is in place already (the renames are synced just above), so replaying it again
+    // changes nothing. The next commit's sync of the private folder makes the removal durable.
     std::fs::remove_file(&path).map_err(|error| StoreError::Write {
         path: path.clone(),
         error,
     })?;
-    sync_dir(work);
     Ok(())
 }
 

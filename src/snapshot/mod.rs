@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use crate::alert::TargetState;
 use crate::document::{Body, Media, ReadBy};
 use crate::error::{Refusal, StoreError, TargetError};
-use files::{open_lock, read_own, replace, sync_dir, write_temp, OpenError};
+use files::{create_temp, open_lock, read_own, replace, sync_dir, write_temp, OpenError};
 use journal::{Journal, JOURNAL};
 
 pub use extraction::Extraction;
@@ -276,8 +276,8 @@ impl Store {
         let probe = write_temp(
             &work,
             Path::new("probe"),
-            b"policy-watch write probe\n",
-            true,
+            b"policy-watch write probe
+",
         )
         .map_err(not_writable)?;
         let _ = std::fs::remove_file(&probe);
@@ -498,26 +498,38 @@ impl Store {
             return Ok(staged);
         }
         let work = self.work_dir_checked()?;
+        // Every file is written first and synced after, the journal with them: the blocks that
+        // each new file changes (the folder's, the file system's maps) are then written once,
+        // with the first sync, instead of once per file. Nothing is renamed until the commit,
+        // so none of them counts before all of them are synced.
         let mut renames = Vec::new();
+        let mut written = Vec::new();
         for (path, bytes, durable) in &files {
-            let tmp =
-                write_temp(&work, path, bytes, *durable).map_err(|error| StoreError::Write {
-                    path: path.clone(),
-                    error,
-                })?;
-            renames.push((name_of(&tmp), name_of(path)));
-            staged.temps.push(tmp);
+            let tmp = create_temp(&work, path, bytes).map_err(|error| StoreError::Write {
+                path: path.clone(),
+                error,
+            })?;
+            renames.push((name_of(&tmp.path), name_of(path)));
+            staged.temps.push(tmp.path.clone());
+            // A file that need not survive a crash of the machine is not synced.
+            if *durable {
+                written.push((path.clone(), tmp));
+            }
         }
         let journal = Journal { renames };
         debug_assert_eq!(journal.check(), Ok(()));
         let text = serde_json::to_vec(&journal).expect("journal serialises");
         let journal_path = work.join(JOURNAL);
-        let tmp =
-            write_temp(&work, &journal_path, &text, true).map_err(|error| StoreError::Write {
-                path: journal_path,
-                error,
-            })?;
-        staged.journal = Some(tmp);
+        let tmp = create_temp(&work, &journal_path, &text).map_err(|error| StoreError::Write {
+            path: journal_path.clone(),
+            error,
+        })?;
+        staged.journal = Some(tmp.path.clone());
+        written.push((journal_path, tmp));
+        for (path, tmp) in written {
+            tmp.sync()
+                .map_err(|error| StoreError::Write { path, error })?;
+        }
         Ok(staged)
     }
 
