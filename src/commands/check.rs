@@ -5,8 +5,14 @@
 //! and flushed) → commit (renames only). A change is never stored before it is delivered, so a
 //! run killed at any moment loses no alert and repeats at most the ones in flight; and since the
 //! commit needs no disk space, a full disk stops an alert before it goes out, never after.
+//!
+//! Observing, deciding and staging run ahead, for the targets in flight at once; delivering and
+//! committing go one target after the other, in order. Staged files are not in place and name no
+//! journal that is: a run killed while targets wait with their files staged stored nothing of
+//! them, and the next run removes those files before it starts.
 
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
 
 use futures::StreamExt;
@@ -16,12 +22,11 @@ use super::{on_store, ExitCode, Printer, Runner};
 use crate::alert::{self, DeliveryProgress, TargetState};
 use crate::error::{Error, StoreError};
 use crate::facts::Citations;
-use crate::inspect::Finding;
 use crate::notify::{Notifier, RunContext};
-use crate::observe::{Mode, Observation, Pending};
+use crate::observe::{Mode, Pending};
 use crate::outcome::{self, Input, Outcome};
 use crate::progress::Progress;
-use crate::report::{self, Format, Status, Stream};
+use crate::report::{self, Format, Status, Stream, TargetReport};
 use crate::shard::{Shard, ShardError};
 use crate::snapshot::{LegacyState, LoadedState, Staged, Store};
 
@@ -74,7 +79,13 @@ pub(super) async fn run(
     // alert state is read as its observation starts: it knows what an earlier first fetch saw
     // while its confirming fetch failed.
     let progress = Progress::start(targets.len());
+    // Staging waits for the disk: a few targets at a time overlap those waits with each other
+    // and with the fetches, each holding a few open files.
+    let stage_slots = tokio::sync::Semaphore::new(STAGED_AT_ONCE);
+    // Set once storing failed: targets still in flight stage nothing more.
+    let broken = AtomicBool::new(false);
     let (runner_ref, watched_ref, legacy_ref) = (&runner, &watched, legacy.as_ref());
+    let (slots_ref, broken_ref) = (&stage_slots, &broken);
     let mut observed = futures::stream::iter(targets)
         .map(|t| {
             let flight = progress.begin(&t.name);
@@ -95,13 +106,45 @@ pub(super) async fn run(
                     .await;
                 let findings = runner_ref.inspect(&obs, watched_ref).await;
                 drop(flight);
-                (obs, findings, loaded)
+                let Outcome {
+                    report,
+                    store,
+                    after,
+                } = outcome::decide(Input {
+                    obs: &obs,
+                    before: &loaded.state,
+                    findings: findings.as_deref(),
+                    mode: outcome::Mode::Check,
+                    now: ctx.time,
+                    site_url: runner_ref.config.site_url.as_ref(),
+                });
+                let id = obs.target.id.clone();
+                drop(obs);
+                // Staged before its turn to deliver, as it would be then: a full disk stops
+                // the alert all the same.
+                let staging = if dry_run || broken_ref.load(Ordering::Relaxed) {
+                    Staging::Skipped
+                } else {
+                    let state = (!loaded.holds(&after)).then(|| after.clone());
+                    let _slot = slots_ref.acquire().await;
+                    match stage(&runner_ref.store, &id, store, state).await {
+                        Ok(s) => Staging::Staged(s),
+                        Err(e) => Staging::Failed(e),
+                    }
+                };
+                Decided {
+                    id,
+                    report,
+                    after,
+                    loaded,
+                    staging,
+                }
             }
         })
         .buffered(runner.config.http.max_concurrency);
     // The stream's fetches move on only while it is polled: it is driven by a future of its
     // own, joined with the loop that takes the targets in order, so that observing goes on
-    // while a transaction waits for its writes to reach the disk or for Slack. As many
+    // while a transaction waits for its commit to reach the disk or for Slack. As many
     // observed targets as may be in flight wait there for their turn.
     let (ready, mut next) = tokio::sync::mpsc::channel(runner.config.http.max_concurrency.max(1));
     let observe_all = async move {
@@ -112,13 +155,37 @@ pub(super) async fn run(
         }
     };
     let handle_all = async {
-        while let Some((obs, findings, loaded)) = next.recv().await {
-            run.target(&obs, findings.as_deref(), &loaded).await;
+        while let Some(decided) = next.recv().await {
+            run.target(decided).await;
+            if run.books.store_broken.is_some() {
+                broken.store(true, Ordering::Relaxed);
+            }
         }
     };
     futures::join!(observe_all, handle_all);
     progress.finish();
     run.finish()
+}
+
+/// How many targets stage their files at once.
+const STAGED_AT_ONCE: usize = 8;
+
+/// One target observed and decided, its files staged, waiting for its turn to be delivered.
+struct Decided {
+    id: String,
+    report: TargetReport,
+    /// The alert state to remember once the report is delivered.
+    after: TargetState,
+    loaded: LoadedState,
+    staging: Staging,
+}
+
+/// What staging a target's snapshot and alert state came to.
+enum Staging {
+    /// Nothing was staged: a dry run, or storing failed earlier in the run.
+    Skipped,
+    Staged(Staged),
+    Failed(StoreError),
 }
 
 /// What the run has come to so far, for its exit code.
@@ -151,14 +218,15 @@ struct Transactions<'a> {
 }
 
 impl Transactions<'_> {
-    /// One target's transaction: decide → stage → deliver → commit.
-    async fn target(
-        &mut self,
-        obs: &Observation,
-        findings: Option<&[Finding]>,
-        loaded: &LoadedState,
-    ) {
-        let id = obs.target.id.clone();
+    /// One target's transaction, decided and staged already: deliver → commit.
+    async fn target(&mut self, decided: Decided) {
+        let Decided {
+            id,
+            mut report,
+            after,
+            loaded,
+            staging,
+        } = decided;
         if let Some(problem) = &loaded.problem {
             eprintln!(
                 "policy-watch: {id}: the alert state in {} is not used and starts empty: {problem}\n  findings already reported for {id} may be reported again",
@@ -166,28 +234,16 @@ impl Transactions<'_> {
             );
         }
         let before = &loaded.state;
-        let Outcome {
-            mut report,
-            store,
-            after,
-        } = outcome::decide(Input {
-            obs,
-            before,
-            findings,
-            mode: outcome::Mode::Check,
-            now: self.ctx.time,
-            site_url: self.runner.config.site_url.as_ref(),
-        });
         self.runner.cite(&self.citations, &mut report);
         self.books.failed |= report.status() == Status::Failed;
 
-        // Stage what the delivery commits, before delivering: a full disk fails here.
+        // What the delivery commits was staged before delivering: a full disk failed there.
+        // Once storing has failed in this run, what was staged is dropped (its files removed).
         let mut staged: Option<Staged> = None;
         if !self.dry_run && self.books.store_broken.is_none() {
-            let state = (!loaded.holds(&after)).then(|| after.clone());
-            match stage(&self.runner.store, &id, store, state).await {
-                Ok(s) => staged = Some(s),
-                Err(e) => {
+            match staging {
+                Staging::Staged(s) => staged = Some(s),
+                Staging::Failed(e) => {
                     eprintln!(
                         "policy-watch: could not stage what {id} has to store: {e}\n  nothing about {id} is sent in this run; the next run tries again"
                     );
@@ -196,6 +252,7 @@ impl Transactions<'_> {
                     ));
                     self.books.stage_failed = true;
                 }
+                Staging::Skipped => {}
             }
         }
 

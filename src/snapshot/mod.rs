@@ -520,10 +520,14 @@ impl Store {
         debug_assert_eq!(journal.check(), Ok(()));
         let text = serde_json::to_vec(&journal).expect("journal serialises");
         let journal_path = work.join(JOURNAL);
-        let tmp = create_temp(&work, &journal_path, &text).map_err(|error| StoreError::Write {
-            path: journal_path.clone(),
-            error,
-        })?;
+        // Named after the target too: the journals of several staged targets wait side by side.
+        let tmp =
+            create_temp(&work, &work.join(format!("{id}.{JOURNAL}")), &text).map_err(|error| {
+                StoreError::Write {
+                    path: journal_path.clone(),
+                    error,
+                }
+            })?;
         staged.journal = Some(tmp.path.clone());
         written.push((journal_path, tmp));
         for (path, tmp) in written {
@@ -673,6 +677,40 @@ mod tests {
             .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
             .collect();
         assert!(leftovers.is_empty());
+    }
+
+    #[test]
+    fn many_targets_staged_at_once_are_each_committed_whole() {
+        // `check` stages targets ahead of their turn to deliver: more of them wait at once
+        // than there are temporary names for any one file name.
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        let _lock = store.lock("check").unwrap();
+        let page = |i: usize| {
+            let mut s = snap(&format!("page {i}\n"));
+            s.meta.id = format!("t{i}");
+            s
+        };
+        let staged: Vec<Staged> = (0..150)
+            .map(|i| {
+                let s = page(i);
+                let raw = Body::Html(format!("<p>page {i}</p>"));
+                store
+                    .stage(&s.meta.id, Some((&s, Some(&raw))), None)
+                    .unwrap_or_else(|e| panic!("staging target {i}: {e}"))
+            })
+            .collect();
+        for (i, s) in staged.into_iter().enumerate() {
+            assert!(store.commit(s).unwrap());
+            assert_eq!(store.load(&format!("t{i}")).unwrap(), Some(page(i)));
+        }
+        let left: Vec<String> = std::fs::read_dir(store.work_dir())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".tmp") || n == JOURNAL)
+            .collect();
+        assert!(left.is_empty(), "{left:?}");
     }
 
     #[test]
