@@ -193,7 +193,7 @@ run_pw() { # $1: tool label, $2: binary, $3: N, $4: repetition
   revision 1
   echo "== [$4/$REPEAT] N=$3 $1: every page changed" >&2
   measure "$1.$3.changed.$4" "$dir" $(wrap "$1" changed) "$2" --config "$dir/policy-watch.toml" check
-  rm -rf "$dir"
+  finished+=("$dir")
 }
 
 run_shards() { # $1: binary, $2: N, $3: repetition
@@ -207,7 +207,7 @@ run_shards() { # $1: binary, $2: N, $3: repetition
   revision 1
   echo "== [$3/$REPEAT] N=$2 $SHARDS shards: every page changed" >&2
   measure_shards "$label.$2.changed.$3" "$dir" "$1" "$SHARDS"
-  rm -rf "$dir"
+  finished+=("$dir")
 }
 
 run_uw() { # $1: N, $2: repetition
@@ -222,9 +222,14 @@ run_uw() { # $1: N, $2: repetition
   revision 1
   echo "== [$2/$REPEAT] N=$1 urlwatch: every page changed" >&2
   measure "urlwatch.$1.changed.$2" "$dir" "${uw[@]}"
-  rm -rf "$dir"
+  finished+=("$dir")
 }
 
+# The folders of finished runs, removed once every repetition of a size is done: a removal of
+# thousands of files just before a run would make that run pay for it on a file system that
+# skips recently freed inodes when it makes a file (ext4 without a journal scans past each of
+# them on every file it creates), which a cron job on a fresh checkout never meets.
+finished=()
 for n in $NS; do
   start_server "$n"
   for r in $(seq 1 "$REPEAT"); do
@@ -234,6 +239,8 @@ for n in $NS; do
     [ "$URLWATCH" != 0 ] && run_uw "$n" "$r"
   done
   stop_server
+  [ "${#finished[@]}" -gt 0 ] && rm -rf "${finished[@]}"
+  finished=()
 done
 
 echo
