@@ -168,7 +168,7 @@ pub(super) async fn run(
 }
 
 /// How many targets stage their files at once.
-const STAGED_AT_ONCE: usize = 8;
+const STAGED_AT_ONCE: usize = 4;
 
 /// One target observed and decided, its files staged, waiting for its turn to be delivered.
 struct Decided {
