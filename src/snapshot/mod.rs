@@ -457,37 +457,43 @@ impl Store {
         snapshot: Option<(&Snapshot, Option<&Raw>)>,
         state: Option<&TargetState>,
     ) -> Result<Staged, StoreError> {
-        // (path, bytes, whether it must survive a crash of the machine)
-        let mut files: Vec<(PathBuf, Vec<u8>, bool)> = Vec::new();
-        let mut stale = None;
-        if let Some((snapshot, raw)) = snapshot {
+        // Borrowed where the caller holds the bytes: a page is not copied to be written.
+        let meta = snapshot.map(|(snapshot, _)| {
             let mut meta = serde_json::to_string_pretty(&snapshot.meta).expect("meta serialises");
             meta.push('\n');
-            if let Some(Raw { body, extraction }) = raw {
+            meta
+        });
+        let extraction = snapshot
+            .and_then(|(_, raw)| raw)
+            .map(|raw| raw.extraction.bytes());
+        let state = state.map(state::state_bytes);
+        // (path, bytes, whether it must survive a crash of the machine)
+        let mut files: Vec<(PathBuf, &[u8], bool)> = Vec::new();
+        let mut stale = None;
+        if let (Some((snapshot, raw)), Some(meta)) = (snapshot, &meta) {
+            if let Some(raw) = raw {
                 files.push((
-                    self.path(id, body.media().ext()),
-                    body.bytes().to_vec(),
+                    self.path(id, raw.body.media().ext()),
+                    raw.body.bytes(),
                     true,
                 ));
-                let other = match body.media() {
+                let other = match raw.body.media() {
                     Media::Html => Media::Pdf,
                     Media::Pdf => Media::Html,
                 };
                 stale = Some(self.path(id, other.ext())).filter(|p| p.is_file());
+            }
+            if let Some(extraction) = &extraction {
                 // Not synced: it only saves work, and whatever a crash of the machine leaves of
                 // it does not parse or does not match the snapshot, and is passed over.
-                files.push((self.path(id, EXTRACTION), extraction.bytes(), false));
+                files.push((self.path(id, EXTRACTION), extraction, false));
             }
-            files.push((
-                self.path(id, "md"),
-                snapshot.markdown.as_bytes().to_vec(),
-                true,
-            ));
+            files.push((self.path(id, "md"), snapshot.markdown.as_bytes(), true));
             // Written last: the metadata is the commit point of a snapshot.
-            files.push((self.path(id, "json"), meta.into_bytes(), true));
+            files.push((self.path(id, "json"), meta.as_bytes(), true));
         }
-        if let Some(state) = state {
-            files.push((self.state_path(id), state::state_bytes(state), true));
+        if let Some(state) = &state {
+            files.push((self.state_path(id), state, true));
         }
         files.retain(|(path, bytes, _)| {
             !matches!(read_own(path, MAX_SNAPSHOT_BYTES), Ok(Some(old)) if old == *bytes)
