@@ -73,8 +73,8 @@ pub(super) async fn run(
         let _ = run.out.put(&run.stream.begin());
     }
     // Targets are observed concurrently, at most so many at once, and handled in order: each
-    // holds its page only until its transaction ends, so memory stays bounded by the targets
-    // in flight (and as many waiting for their turn), not by how many pages changed.
+    // holds its page only until what it stores is staged, so memory stays bounded by the
+    // targets in flight (and as many waiting for their turn), not by how many pages changed.
     // On a terminal, a status line on stderr says what is still being fetched. Each target's
     // alert state is read as its observation starts: it knows what an earlier first fetch saw
     // while its confirming fetch failed.
