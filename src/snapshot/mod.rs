@@ -700,9 +700,9 @@ mod tests {
         let staged: Vec<Staged> = (0..150)
             .map(|i| {
                 let s = page(i);
-                let raw = Body::Html(format!("<p>page {i}</p>"));
+                let kept = raw(Body::Html(format!("<p>page {i}</p>")));
                 store
-                    .stage(&s.meta.id, Some((&s, Some(&raw))), None)
+                    .stage(&s.meta.id, Some((&s, Some(&kept))), None)
                     .unwrap_or_else(|e| panic!("staging target {i}: {e}"))
             })
             .collect();
