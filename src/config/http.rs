@@ -144,11 +144,11 @@ impl FileLinks {
     pub fn resolve(self, src: &Source<'_>) -> Result<LinkSettings, ConfigError> {
         let mut exclude = Vec::new();
         for pat in self.exclude.iter().flatten() {
-            exclude.push(Regex::new(pat.get_ref()).map_err(|e| {
+            exclude.push(crate::extract::user_regex(pat.get_ref()).map_err(|message| {
                 src.at(
                     pat.span(),
                     "links.exclude",
-                    format!("`{}` is not a valid regex: {e}", pat.get_ref()),
+                    message,
                     "write a Rust regex (https://docs.rs/regex), e.g. \"^https://example\\\\.com/\"",
                 )
             })?);

@@ -262,6 +262,52 @@ mod tests {
         );
     }
 
+    /// The regexes know Unicode's general categories, case folding and the Perl classes; a
+    /// script or another Unicode property is a config error at its line that says what is known.
+    #[test]
+    fn a_regex_naming_an_unknown_unicode_property_says_what_is_known() {
+        let base = "[[target]]\nid=\"a\"\nname=\"A\"\nurl=\"https://a.example/\"\n";
+        parse(&format!(
+            "{base}ignore=[\"(?i)^\\\\p{{Lu}}\\\\w+\\\\s+\\\\d+\\\\b\", \"^[\\\\pL\\\\p{{gc=Nd}}\\\\P{{Punctuation}}]+$\"]\n"
+        ))
+        .unwrap();
+        for (text, line, key, class) in [
+            (
+                format!("[links]\nexclude=[\"\\\\p{{Greek}}\"]\n{base}"),
+                2,
+                "links.exclude",
+                "`Greek`",
+            ),
+            (
+                format!("{base}ignore=[\"x\", \"^[a-z\\\\p{{Greek}}]+$\"]\n"),
+                5,
+                "target.ignore",
+                "`Greek`",
+            ),
+            (
+                format!("{base}ignore=[\"\\\\P{{Emoji}}\"]\n"),
+                5,
+                "target.ignore",
+                "`Emoji`",
+            ),
+            (
+                format!("{base}ignore=[\"\\\\p{{Script=Latin}}\"]\n"),
+                5,
+                "target.ignore",
+                "`Script=Latin`",
+            ),
+        ] {
+            let e = parse(&text).unwrap_err().to_string();
+            assert!(
+                e.contains(&format!("test.toml:{line}"))
+                    && e.contains(key)
+                    && e.contains(class)
+                    && e.contains("general categories such as \\p{L}"),
+                "{e}"
+            );
+        }
+    }
+
     #[test]
     fn unsafe_ids_and_bad_urls_are_rejected() {
         for id in ["../etc", "A", "", "a/b", "state"] {

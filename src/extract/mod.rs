@@ -27,7 +27,9 @@ pub use identity::{error_page, likeness, not_the_document, Likeness};
 pub use markdown::{block_markdown, comparable, reads_the_same, render_markdown};
 pub use normalize::normalize;
 pub use pdf::{extract_pdf, PDF_ROOT};
-pub use rules::{RuleError, RuleList, Rules, BUILTIN_IGNORE, BUILTIN_REMOVE, DEFAULT_SELECT};
+pub use rules::{
+    user_regex, RuleError, RuleList, Rules, BUILTIN_IGNORE, BUILTIN_REMOVE, DEFAULT_SELECT,
+};
 pub use tracking::TRACKING_PARAMS;
 
 /// Bumped whenever a change here would extract the same HTML differently, so that stored

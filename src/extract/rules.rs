@@ -47,6 +47,87 @@ pub const BUILTIN_IGNORE: &[&str] = &[
     r"(?i)^(dernière\s+)?(mis|mise)\s+à\s+jour\s*:?\s+(il\s+y\s+a\s+(\d+|une?|quelques)\s+(secondes?|minutes?|heures?|jours?|semaines?|mois|ans?|années?)|à\s+l['’]instant|aujourd['’]hui|hier|récemment|cette\s+(semaine|année)|ce\s+mois(-ci)?|la\s+semaine\s+dernière|le\s+mois\s+dernier|(dans|au\s+cours\s+de)\s+la\s+dernière\s+(heure|semaine))\.?$",
 ];
 
+/// A user's pattern (a target's `ignore`, `links.exclude`), compiled, or what is wrong with it.
+///
+/// The binary's regexes know Unicode's general categories (`\p{L}`, `\p{Lu}`), case-insensitive
+/// matching and Unicode `\w`, `\d`, `\s` and `\b`, not scripts, ages, the other Unicode
+/// properties or the segmentation classes (their tables were about 200 KB of the binary). A
+/// pattern naming one of those is refused here, with what is known, whatever the regex crate
+/// was built with (the test build's has every table: its dev-dependencies ask for them).
+pub fn user_regex(pattern: &str) -> Result<Regex, String> {
+    let invalid = |why: &dyn std::fmt::Display| format!("`{pattern}` is not a valid regex: {why}");
+    if let Some(class) = unknown_unicode_class(pattern) {
+        return Err(invalid(&format_args!(
+            "the Unicode class `{class}` is not known here: general categories such as \\p{{L}} \
+             or \\p{{Lu}} are, scripts such as \\p{{Greek}}, ages and other Unicode properties \
+             are not (list the characters in a class instead, e.g. [α-ω])"
+        )));
+    }
+    Regex::new(pattern).map_err(|e| invalid(&e))
+}
+
+/// The first `\p{…}` or `\P{…}` in `pattern` that is not a general category (nor `Any`,
+/// `ASCII`, `Assigned`), as written. A pattern that does not parse is the regex crate's to
+/// report.
+fn unknown_unicode_class(pattern: &str) -> Option<String> {
+    use regex_syntax::ast::{self, Ast, ClassSetItem, ClassUnicode, ClassUnicodeKind};
+
+    /// Unicode's general categories, short and long names and their aliases, matched loosely
+    /// (case, spaces, `_` and `-` ignored) as the regex crate matches them.
+    const KNOWN: &str = "\
+        any ascii assigned c other cc control cntrl cf format cn unassigned co privateuse cs \
+        surrogate l letter lc casedletter ll lowercaseletter lm modifierletter lo otherletter \
+        lt titlecaseletter lu uppercaseletter m mark combiningmark mc spacingmark me \
+        enclosingmark mn nonspacingmark n number nd decimalnumber digit nl letternumber no \
+        othernumber p punctuation punct pc connectorpunctuation pd dashpunctuation pe \
+        closepunctuation pf finalpunctuation pi initialpunctuation po otherpunctuation ps \
+        openpunctuation s symbol sc currencysymbol sk modifiersymbol sm mathsymbol so \
+        othersymbol z separator zl lineseparator zp paragraphseparator zs spaceseparator";
+    fn loose(name: &str) -> String {
+        name.chars()
+            .filter(|c| !matches!(c, ' ' | '_' | '-'))
+            .flat_map(char::to_lowercase)
+            .collect()
+    }
+    fn unknown(class: &ClassUnicode) -> Option<String> {
+        let known = |name: &str| {
+            let name = loose(name);
+            KNOWN.split_whitespace().any(|k| k == name)
+        };
+        let (ok, written) = match &class.kind {
+            ClassUnicodeKind::OneLetter(c) => (known(&c.to_string()), c.to_string()),
+            ClassUnicodeKind::Named(name) => (known(name), name.clone()),
+            ClassUnicodeKind::NamedValue { name, value, .. } => (
+                matches!(loose(name).as_str(), "gc" | "generalcategory") && known(value),
+                format!("{name}={value}"),
+            ),
+        };
+        (!ok).then_some(written)
+    }
+    struct Finder(Option<String>);
+    impl ast::Visitor for Finder {
+        type Output = Option<String>;
+        type Err = ();
+        fn finish(self) -> Result<Option<String>, ()> {
+            Ok(self.0)
+        }
+        fn visit_pre(&mut self, ast: &Ast) -> Result<(), ()> {
+            if let Ast::ClassUnicode(class) = ast {
+                self.0 = self.0.take().or_else(|| unknown(class));
+            }
+            Ok(())
+        }
+        fn visit_class_set_item_pre(&mut self, item: &ClassSetItem) -> Result<(), ()> {
+            if let ClassSetItem::Unicode(class) = item {
+                self.0 = self.0.take().or_else(|| unknown(class));
+            }
+            Ok(())
+        }
+    }
+    let parsed = ast::parse::Parser::new().parse(pattern).ok()?;
+    ast::visit(&parsed, Finder(None)).ok().flatten()
+}
+
 /// The built-in selectors and patterns, compiled once per process and shared by every target:
 /// one compile, not one per target, and one match cache per pattern. (A cloned `Regex` shares
 /// its program but gets a cache of its own, which grows to ~90 KB once used: 300 targets held
@@ -147,10 +228,10 @@ impl Rules {
         let remove_selector = parse(RuleList::Remove, 0, &joined)?;
         let mut compiled = BUILTIN.ignore.clone();
         for (index, p) in ignore.iter().enumerate() {
-            compiled.push(Arc::new(Regex::new(p).map_err(|e| RuleError {
+            compiled.push(Arc::new(user_regex(p).map_err(|message| RuleError {
                 list: RuleList::Ignore,
                 index,
-                message: format!("`{p}` is not a valid regex: {e}"),
+                message,
             })?));
         }
 
