@@ -343,7 +343,7 @@ pub enum NotifyError {
     Tls {
         channel: &'static str,
         #[source]
-        error: Arc<std::io::Error>,
+        error: Arc<reqwest::Error>,
     },
 }
 

@@ -16,10 +16,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::connect::HttpConnector;
+use reqwest::header;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 use url::Url;
@@ -74,8 +71,10 @@ impl Default for Pacing {
     }
 }
 
-/// The HTTP client for both kinds of post (a webhook's and the Web API's), over ring's TLS.
-type HttpClient = hyper_util::client::legacy::Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
+/// The HTTP client for both kinds of post (a webhook's and the Web API's), over ring's TLS: the
+/// same client code as the pages' (one copy of the HTTP stack in the binary), set up as a plain
+/// poster — no redirect followed, no proxy from the environment, no compression asked for.
+type HttpClient = reqwest::Client;
 
 /// What every Slack destination of a run shares: when the last message went out (Slack asks
 /// for about one a second, whichever target or route it is for) and the time spent waiting
@@ -242,9 +241,7 @@ impl SlackNotifier {
         // Longest first, so that a part never hides inside a whole that is then left half-shown.
         secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
         super::secrets::register(&secrets);
-        let http =
-            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-                .build(https_connector()?);
+        let http = http_client()?;
         let (label, setting) = match &destination {
             Destination::Webhook { .. } => (
                 "incoming webhook (SLACK_WEBHOOK_URL)".to_string(),
@@ -594,20 +591,21 @@ impl SlackNotifier {
         url: &Url,
         body: &impl serde::Serialize,
         token: Option<&str>,
-    ) -> Result<http::Response<hyper::body::Incoming>, Failure> {
+    ) -> Result<reqwest::Response, Failure> {
         let body = serde_json::to_vec(body)
             .map_err(|e| Failure::Rejected(format!("the message could not be encoded: {e}")))?;
-        let mut request = http::Request::post(url.as_str()).header(
-            http::header::CONTENT_TYPE,
-            "application/json; charset=utf-8",
-        );
+        let mut request = self
+            .http
+            .post(url.as_str())
+            .header(header::CONTENT_TYPE, "application/json; charset=utf-8");
         if let Some(token) = token {
-            request = request.header(http::header::AUTHORIZATION, format!("Bearer {token}"));
+            request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
         }
         let request = request
-            .body(Full::new(Bytes::from(body)))
+            .body(body)
+            .build()
             .map_err(|e| Failure::Rejected(self.redact(&format!("bad request to Slack: {e}"))))?;
-        let response = self.http.request(request).await.map_err(|e| {
+        let response = self.http.execute(request).await.map_err(|e| {
             let why = self.redact(&crate::error::chain(&e));
             if e.is_connect() {
                 Failure::Transient(format!("connection failed: {why}"))
@@ -621,7 +619,7 @@ impl SlackNotifier {
         }
         let retry_after = response
             .headers()
-            .get(http::header::RETRY_AFTER)
+            .get(header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
@@ -634,7 +632,7 @@ impl SlackNotifier {
         } else {
             format!(" `{body}`")
         };
-        Err(if status == http::StatusCode::TOO_MANY_REQUESTS {
+        Err(if status == reqwest::StatusCode::TOO_MANY_REQUESTS {
             Failure::RateLimited(retry_after.unwrap_or(MIN_INTERVAL))
         } else if status.is_server_error() {
             Failure::Transient(format!("it answered HTTP {}{said}", status.as_u16()))
@@ -656,32 +654,34 @@ const ERROR_BODY_MAX: usize = 64 * 1024;
 /// hundred KB. An answer cut short would turn a posted message into one sent again.
 const ANSWER_BODY_MAX: usize = 8 * 1024 * 1024;
 
-/// An answer's body, up to `max` bytes.
-async fn read_limited(
-    response: http::Response<hyper::body::Incoming>,
-    max: usize,
-) -> Result<Bytes, String> {
-    http_body_util::Limited::new(response.into_body(), max)
-        .collect()
-        .await
-        .map(|b| b.to_bytes())
-        .map_err(|e| e.to_string())
+/// An answer's body, up to `max` bytes: more is an error, read no further.
+async fn read_limited(mut response: reqwest::Response, max: usize) -> Result<Vec<u8>, String> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| e.to_string())? {
+        if body.len() + chunk.len() > max {
+            return Err(format!("the answer is longer than {max} bytes"));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
-/// The TLS connector for Slack: ring (the crate's one crypto provider), the platform's
-/// certificate verifier, and plain `http://` too, for local mocks.
-fn https_connector() -> Result<HttpsConnector<HttpConnector>, NotifyError> {
+/// The client for Slack: ring (the crate's one crypto provider), the platform's certificate
+/// verifier, and plain `http://` too, for local mocks. It follows no redirect and reads no
+/// proxy from the environment, and asks for no compressed answer.
+fn http_client() -> Result<HttpClient, NotifyError> {
     crate::tls::install_crypto_provider();
-    let mut http = HttpConnector::new();
-    http.enforce_http(false);
-    http.set_connect_timeout(Some(CONNECT_TIMEOUT));
-    let builder = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_provider_and_platform_verifier(crate::tls::provider())
+    reqwest::Client::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .no_gzip()
+        .no_deflate()
+        .build()
         .map_err(|e| NotifyError::Tls {
             channel: CHANNEL,
             error: Arc::new(e),
-        })?;
-    Ok(builder.https_or_http().enable_http1().wrap_connector(http))
+        })
 }
 
 pub(crate) use super::secrets::redact;
