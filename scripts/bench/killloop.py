@@ -398,7 +398,7 @@ class Loop:
         for name in sorted(os.listdir(self.snapshots)):
             if name == ".policy-watch":
                 continue
-            if not re.fullmatch(r"t\d+\.(md|json|html|state\.json)", name):
+            if not re.fullmatch(r"t\d+\.(md|json|html|extracted\.json|state\.json)", name):
                 problems.append(f"stray file {name}")
         for name in sorted(os.listdir(work)) if os.path.isdir(work) else []:
             if name not in (".gitignore", "lock", "running"):
