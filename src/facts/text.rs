@@ -123,6 +123,18 @@ fn ascii_from(text: &str) -> usize {
 
 /// `pattern` with its word-boundary assertions made ASCII ones (`(?-u:\b)`).
 fn ascii_boundaries(pattern: &str) -> String {
+    each_boundary(pattern, |b| format!("(?-u:{b})"))
+}
+
+/// `pattern` without its word-boundary assertions (`\b`, `\B`, `\b{…}`); an escaped
+/// backslash stays.
+fn without_boundaries(pattern: &str) -> String {
+    each_boundary(pattern, |_| String::new())
+}
+
+/// `pattern` with each word-boundary assertion (`\b`, `\B`, `\b{…}`, as written) replaced by
+/// what `replace` makes of it; every other escape, an escaped backslash included, stays.
+fn each_boundary(pattern: &str, replace: impl Fn(&str) -> String) -> String {
     let mut out = String::with_capacity(pattern.len() + 32);
     let mut chars = pattern.chars().peekable();
     while let Some(c) = chars.next() {
@@ -132,47 +144,16 @@ fn ascii_boundaries(pattern: &str) -> String {
         }
         match chars.next() {
             Some(b @ ('b' | 'B')) => {
-                out.push_str("(?-u:\\");
-                out.push(b);
+                let mut boundary = format!("\\{b}");
                 if chars.peek() == Some(&'{') {
                     for c in chars.by_ref() {
-                        out.push(c);
+                        boundary.push(c);
                         if c == '}' {
                             break;
                         }
                     }
                 }
-                out.push(')');
-            }
-            Some(next) => {
-                out.push('\\');
-                out.push(next);
-            }
-            None => out.push('\\'),
-        }
-    }
-    out
-}
-
-/// `pattern` without its word-boundary assertions (`\b`, `\B`, `\b{…}`); an escaped
-/// backslash stays.
-fn without_boundaries(pattern: &str) -> String {
-    let mut out = String::with_capacity(pattern.len());
-    let mut chars = pattern.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        match chars.next() {
-            Some('b' | 'B') => {
-                if chars.peek() == Some(&'{') {
-                    for c in chars.by_ref() {
-                        if c == '}' {
-                            break;
-                        }
-                    }
-                }
+                out.push_str(&replace(&boundary));
             }
             Some(next) => {
                 out.push('\\');
